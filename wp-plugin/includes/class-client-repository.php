@@ -1,0 +1,130 @@
+<?php
+/**
+ * Storage of clients: the only code that touches the clients table.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * CRUD for the clients table. All SQL is prepared.
+ */
+final class Client_Repository {
+
+	/**
+	 * Finds a client by `client_id`.
+	 *
+	 * @param string $client_id Client identifier (any bytes: it comes from the request).
+	 * @return Client|null
+	 */
+	public static function find( string $client_id ): ?Client {
+		global $wpdb;
+		if ( '' === $client_id || strlen( $client_id ) > 64 ) {
+			return null;
+		}
+		$t   = Schema::tables()['clients'];
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE client_id = %s", $client_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		// MySQL's default collation is case-insensitive: insist on the exact bytes.
+		if ( ! $row || ! hash_equals( (string) $row->client_id, $client_id ) ) {
+			return null;
+		}
+		return Client::from_row( $row );
+	}
+
+	/**
+	 * Inserts a client.
+	 *
+	 * @param array $fields Column => value: client_id, client_secret_hash, registration_token_hash,
+	 *                      token_endpoint_auth_method, redirect_uris (string[]), metadata (array),
+	 *                      registered_by, secret_expires_at.
+	 * @return Client|null The stored client, or null when the insert failed.
+	 */
+	public static function insert( array $fields ): ?Client {
+		global $wpdb;
+		$now  = time();
+		$meta = (array) ( $fields['metadata'] ?? array() );
+		$row  = array(
+			'client_id'                  => (string) $fields['client_id'],
+			'client_secret_hash'         => $fields['client_secret_hash'] ?? null,
+			'registration_token_hash'    => $fields['registration_token_hash'] ?? null,
+			'client_name'                => mb_substr( (string) ( $meta['client_name'] ?? '' ), 0, 255 ),
+			'token_endpoint_auth_method' => (string) ( $fields['token_endpoint_auth_method'] ?? 'none' ),
+			'redirect_uris'              => (string) wp_json_encode( array_values( (array) ( $fields['redirect_uris'] ?? array() ) ) ),
+			'metadata'                   => (string) wp_json_encode( (object) $meta ),
+			'registered_by'              => (int) ( $fields['registered_by'] ?? 0 ),
+			'created_at'                 => $now,
+			'updated_at'                 => $now,
+			'secret_expires_at'          => (int) ( $fields['secret_expires_at'] ?? 0 ),
+		);
+		if ( false === $wpdb->insert( Schema::tables()['clients'], $row ) ) {
+			return null;
+		}
+		return self::find( $row['client_id'] );
+	}
+
+	/**
+	 * Updates columns of a client.
+	 *
+	 * @param string $client_id The client.
+	 * @param array  $fields    Same keys as insert() (only those given change).
+	 * @return bool True when the row exists and the update ran.
+	 */
+	public static function update( string $client_id, array $fields ): bool {
+		global $wpdb;
+		$row = array( 'updated_at' => time() );
+		foreach ( array( 'client_secret_hash', 'registration_token_hash', 'token_endpoint_auth_method', 'secret_expires_at', 'registered_by' ) as $col ) {
+			if ( array_key_exists( $col, $fields ) ) {
+				$row[ $col ] = $fields[ $col ];
+			}
+		}
+		if ( array_key_exists( 'redirect_uris', $fields ) ) {
+			$row['redirect_uris'] = (string) wp_json_encode( array_values( (array) $fields['redirect_uris'] ) );
+		}
+		if ( array_key_exists( 'metadata', $fields ) ) {
+			$meta                = (array) $fields['metadata'];
+			$row['metadata']     = (string) wp_json_encode( (object) $meta );
+			$row['client_name']  = mb_substr( (string) ( $meta['client_name'] ?? '' ), 0, 255 );
+		}
+		return false !== $wpdb->update( Schema::tables()['clients'], $row, array( 'client_id' => $client_id ) );
+	}
+
+	/**
+	 * Deletes a client row (callers revoke its grants first, see Grant_Repository::revoke_for_client()).
+	 *
+	 * @param string $client_id The client.
+	 * @return bool True when a row was deleted.
+	 */
+	public static function delete( string $client_id ): bool {
+		global $wpdb;
+		return (bool) $wpdb->delete( Schema::tables()['clients'], array( 'client_id' => $client_id ) );
+	}
+
+	/**
+	 * Lists clients, newest first.
+	 *
+	 * @param int $limit  Max rows (1..500).
+	 * @param int $offset Offset.
+	 * @return Client[]
+	 */
+	public static function list( int $limit = 100, int $offset = 0 ): array {
+		global $wpdb;
+		$t    = Schema::tables()['clients'];
+		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$t} ORDER BY id DESC LIMIT %d OFFSET %d", max( 1, min( 500, $limit ) ), max( 0, $offset ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return array_map( array( Client::class, 'from_row' ), (array) $rows );
+	}
+
+	/**
+	 * Records that a token was issued to the client (last used; first authorization).
+	 *
+	 * @param string $client_id The client.
+	 */
+	public static function mark_used( string $client_id ): void {
+		global $wpdb;
+		$t   = Schema::tables()['clients'];
+		$now = time();
+		$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET last_used_at = %d, first_authorized_at = COALESCE(first_authorized_at, %d) WHERE client_id = %s", $now, $now, $client_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+}

@@ -1,0 +1,272 @@
+<?php
+/**
+ * Storage of grants (one per approved authorization) and revoked access-token ids.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * A grant is what a user approved for a client: it holds the scope, the
+ * audience and the status. Every access token names its grant (`grant_id`
+ * claim) and every refresh token belongs to one; revoking the grant stops all
+ * of them at once (RFC 9700 §4.14.2, RFC 7009 §2.1).
+ *
+ * Bearer checks: with a persistent object cache the grant state and the jti
+ * deny-list are read from the cache (no SQL); without one, bearer_state() is a
+ * single primary-key query.
+ */
+final class Grant_Repository {
+
+	/** Object cache group. */
+	const CACHE_GROUP = 'wpoa';
+
+	/**
+	 * Creates an active grant.
+	 *
+	 * @param string $client_id Client.
+	 * @param int    $user_id   User who approved.
+	 * @param string $scope     Granted scope (canonical string).
+	 * @param string $audience  Resource the tokens are for (RFC 8707).
+	 * @param int    $auth_time When the user authenticated (Unix seconds).
+	 * @return int The grant id, or 0 when the insert failed.
+	 */
+	public static function create( string $client_id, int $user_id, string $scope, string $audience, int $auth_time ): int {
+		global $wpdb;
+		$now = time();
+		/**
+		 * Filters the absolute lifetime of a grant (and so of its refresh-token chain), in seconds.
+		 *
+		 * @param int $seconds Default 365 days.
+		 */
+		$lifetime = (int) apply_filters( 'wpoa_grant_lifetime', 365 * DAY_IN_SECONDS );
+		$ok       = $wpdb->insert(
+			Schema::tables()['grants'],
+			array(
+				'client_id'  => $client_id,
+				'user_id'    => $user_id,
+				'scope'      => $scope,
+				'audience'   => $audience,
+				'status'     => 'active',
+				'auth_time'  => $auth_time,
+				'created_at' => $now,
+				'updated_at' => $now,
+				'expires_at' => $now + max( 60, $lifetime ),
+			)
+		);
+		return false === $ok ? 0 : (int) $wpdb->insert_id;
+	}
+
+	/**
+	 * A grant row.
+	 *
+	 * @param int $grant_id Grant id.
+	 * @return object|null Row with id, client_id, user_id, scope, audience, status, auth_time, created_at, expires_at, revoked_at, last_used_at, last_used_ip.
+	 */
+	public static function find( int $grant_id ): ?object {
+		global $wpdb;
+		$t   = Schema::tables()['grants'];
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE id = %d", $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return $row ? $row : null;
+	}
+
+	/**
+	 * Whether a grant is usable now: active and within its absolute lifetime.
+	 *
+	 * @param object|null $grant Row from find().
+	 * @return bool
+	 */
+	public static function is_active( ?object $grant ): bool {
+		return null !== $grant && 'active' === $grant->status && (int) $grant->expires_at > time();
+	}
+
+	/**
+	 * What bearer authentication needs to know about a token's grant and jti.
+	 *
+	 * @param int    $grant_id The token's `grant_id` claim.
+	 * @param string $jti      The token's `jti` claim.
+	 * @return array{active:bool, user_id:int, client_id:string, last_used_at:int, jti_revoked:bool}
+	 */
+	public static function bearer_state( int $grant_id, string $jti ): array {
+		global $wpdb;
+		$persistent = wp_using_ext_object_cache();
+		if ( $persistent ) {
+			$grant = wp_cache_get( 'grant:' . $grant_id, self::CACHE_GROUP );
+			$jtirv = wp_cache_get( 'jti:' . $jti, self::CACHE_GROUP );
+			if ( is_array( $grant ) && false !== $jtirv ) {
+				return array_merge( $grant, array( 'jti_revoked' => (bool) $jtirv ) );
+			}
+		}
+		$g   = Schema::tables()['grants'];
+		$r   = Schema::tables()['revoked_tokens'];
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT g.user_id, g.client_id, g.status, g.expires_at, g.last_used_at, EXISTS(SELECT 1 FROM {$r} WHERE jti = %s) AS jti_revoked FROM {$g} g WHERE g.id = %d", $jti, $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$state = array(
+			'active'    => $row && 'active' === $row->status && (int) $row->expires_at > time(),
+			'user_id'   => $row ? (int) $row->user_id : 0,
+			'client_id' => $row ? (string) $row->client_id : '',
+			'last_used_at' => $row && null !== $row->last_used_at ? (int) $row->last_used_at : 0,
+		);
+		$revoked = $row ? (bool) $row->jti_revoked : false;
+		if ( $persistent ) {
+			wp_cache_set( 'grant:' . $grant_id, $state, self::CACHE_GROUP, HOUR_IN_SECONDS );
+			wp_cache_set( 'jti:' . $jti, $revoked ? 1 : 0, self::CACHE_GROUP, HOUR_IN_SECONDS );
+		}
+		return array_merge( $state, array( 'jti_revoked' => $revoked ) );
+	}
+
+	/**
+	 * Revokes a grant (and with it every access and refresh token it issued).
+	 *
+	 * @param int    $grant_id Grant id.
+	 * @param string $reason   Machine-readable reason, e.g. `user_revoked`, `refresh_reuse`, `code_replay`.
+	 * @return bool True when an active grant was revoked by this call.
+	 */
+	public static function revoke( int $grant_id, string $reason ): bool {
+		global $wpdb;
+		$t       = Schema::tables()['grants'];
+		$now     = time();
+		$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET status = 'revoked', revoked_reason = %s, revoked_at = %d, updated_at = %d WHERE id = %d AND status = 'active'", $reason, $now, $now, $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		wp_cache_delete( 'grant:' . $grant_id, self::CACHE_GROUP );
+		if ( $changed ) {
+			/**
+			 * Fires when a grant is revoked: every token it issued stops working.
+			 *
+			 * @param int    $grant_id Grant id.
+			 * @param string $reason   Why (`user_revoked`, `refresh_reuse`, `code_replay`, `client_deleted`, `user_deleted`, `password_changed`, `token_revoked`, …).
+			 */
+			do_action( 'wpoa_grant_revoked', $grant_id, $reason );
+		}
+		return (bool) $changed;
+	}
+
+	/**
+	 * Revokes every active grant matching a column.
+	 *
+	 * @param string $column `user_id` or `client_id`.
+	 * @param mixed  $value  Value.
+	 * @param string $reason Reason, as in revoke().
+	 * @return int Number of grants revoked.
+	 */
+	private static function revoke_where( string $column, $value, string $reason ): int {
+		global $wpdb;
+		$t   = Schema::tables()['grants'];
+		$ids = 'user_id' === $column
+			? $wpdb->get_col( $wpdb->prepare( "SELECT id FROM {$t} WHERE user_id = %d AND status = 'active'", (int) $value ) ) // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			: $wpdb->get_col( $wpdb->prepare( "SELECT id FROM {$t} WHERE client_id = %s AND status = 'active'", (string) $value ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$n = 0;
+		foreach ( $ids as $id ) {
+			$n += self::revoke( (int) $id, $reason ) ? 1 : 0;
+		}
+		return $n;
+	}
+
+	/**
+	 * Revokes every active grant of a user.
+	 *
+	 * @param int    $user_id User.
+	 * @param string $reason  Reason.
+	 * @return int Number revoked.
+	 */
+	public static function revoke_for_user( int $user_id, string $reason ): int {
+		return self::revoke_where( 'user_id', $user_id, $reason );
+	}
+
+	/**
+	 * Revokes every active grant of a client.
+	 *
+	 * @param string $client_id Client.
+	 * @param string $reason    Reason.
+	 * @return int Number revoked.
+	 */
+	public static function revoke_for_client( string $client_id, string $reason ): int {
+		return self::revoke_where( 'client_id', $client_id, $reason );
+	}
+
+	/**
+	 * Adds an access token's `jti` to the deny-list until its `exp` (RFC 7009 §2).
+	 *
+	 * @param string $jti      Token id.
+	 * @param int    $grant_id Its grant.
+	 * @param int    $exp      Its expiry (Unix seconds); the row can go after that.
+	 */
+	public static function revoke_jti( string $jti, int $grant_id, int $exp ): void {
+		global $wpdb;
+		$t = Schema::tables()['revoked_tokens'];
+		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$t} (jti, grant_id, expires_at) VALUES (%s, %d, %d)", $jti, $grant_id, $exp ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		wp_cache_delete( 'jti:' . $jti, self::CACHE_GROUP );
+		do_action( 'wpoa_access_token_revoked', $jti, $grant_id );
+	}
+
+	/**
+	 * Whether the user already approved this client for at least this scope
+	 * (an active grant whose scope contains every requested token).
+	 *
+	 * @param int    $user_id   User.
+	 * @param string $client_id Client.
+	 * @param string $scope     Requested scope.
+	 * @return bool
+	 */
+	public static function has_consent( int $user_id, string $client_id, string $scope ): bool {
+		foreach ( self::active_for_user( $user_id, $client_id ) as $grant ) {
+			if ( Scopes::is_subset( $scope, (string) $grant->scope ) ) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Whether the user ever approved this client (any grant, active or not).
+	 *
+	 * @param int    $user_id   User.
+	 * @param string $client_id Client.
+	 * @return bool
+	 */
+	public static function approved_before( int $user_id, string $client_id ): bool {
+		global $wpdb;
+		$t = Schema::tables()['grants'];
+		return (bool) $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$t} WHERE user_id = %d AND client_id = %s LIMIT 1", $user_id, $client_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Active grants of a user, newest first, optionally for one client.
+	 *
+	 * @param int         $user_id   User.
+	 * @param string|null $client_id Client filter.
+	 * @return object[]
+	 */
+	public static function active_for_user( int $user_id, ?string $client_id = null ): array {
+		global $wpdb;
+		$t   = Schema::tables()['grants'];
+		$now = time();
+		if ( null === $client_id ) {
+			return (array) $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$t} WHERE user_id = %d AND status = 'active' AND expires_at > %d ORDER BY id DESC", $user_id, $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$t} WHERE user_id = %d AND client_id = %s AND status = 'active' AND expires_at > %d ORDER BY id DESC", $user_id, $client_id, $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Records use of a grant (last used time and IP), at most once a minute.
+	 *
+	 * @param int    $grant_id     Grant id.
+	 * @param string $ip           Client IP.
+	 * @param int    $last_used_at Last recorded use when known (from bearer_state()), to skip the write.
+	 */
+	public static function touch( int $grant_id, string $ip, int $last_used_at = 0 ): void {
+		global $wpdb;
+		if ( $last_used_at > time() - MINUTE_IN_SECONDS ) {
+			return;
+		}
+		$key = 'touched:' . $grant_id;
+		if ( wp_cache_get( $key, self::CACHE_GROUP ) ) {
+			return;
+		}
+		wp_cache_set( $key, 1, self::CACHE_GROUP, MINUTE_IN_SECONDS );
+		$t   = Schema::tables()['grants'];
+		$now = time();
+		$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET last_used_at = %d, last_used_ip = %s WHERE id = %d AND (last_used_at IS NULL OR last_used_at < %d)", $now, substr( $ip, 0, 45 ), $grant_id, $now - MINUTE_IN_SECONDS ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+}

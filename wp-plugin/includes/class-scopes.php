@@ -1,0 +1,144 @@
+<?php
+/**
+ * The scope set (RFC 6749 §3.3) and what each scope allows.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Scopes narrow what the user can do; they never widen it. A token's effective
+ * capabilities are the user's capabilities intersected with the union of the
+ * primitive capabilities its scopes allow (`full` allows all of the user's).
+ *
+ * - `read`:  read content and profile the user can see, including private and draft items.
+ * - `write`: `read` plus create, edit, publish and delete posts and pages, upload media,
+ *            manage terms and moderate comments — within the user's own capabilities.
+ * - `full`:  everything the user's account can do (settings, plugins, users for an admin).
+ */
+final class Scopes {
+
+	/** Scope used when a client asks for none (RFC 6749 §3.3 allows a documented default). */
+	const DEFAULT_SCOPE = 'read';
+
+	/**
+	 * Every scope with its plain-words description and allowed primitive capabilities.
+	 * `null` capabilities means "all of the user's".
+	 *
+	 * @return array<string, array{label:string, description:string, capabilities:?string[]}>
+	 */
+	public static function all(): array {
+		$read  = array( 'read', 'read_private_posts', 'read_private_pages', 'level_0' );
+		$write = array_merge(
+			$read,
+			array(
+				'edit_posts', 'edit_others_posts', 'edit_published_posts', 'edit_private_posts',
+				'publish_posts', 'delete_posts', 'delete_others_posts', 'delete_published_posts', 'delete_private_posts',
+				'edit_pages', 'edit_others_pages', 'edit_published_pages', 'edit_private_pages',
+				'publish_pages', 'delete_pages', 'delete_others_pages', 'delete_published_pages', 'delete_private_pages',
+				'upload_files', 'manage_categories', 'moderate_comments', 'unfiltered_html',
+				'level_1', 'level_2', 'level_3', 'level_4', 'level_5', 'level_6', 'level_7',
+			)
+		);
+		$scopes = array(
+			'read'  => array(
+				'label'        => __( 'Read', 'wp-oauth' ),
+				'description'  => __( 'See your profile and the content you can see on this site, including drafts and private posts.', 'wp-oauth' ),
+				'capabilities' => $read,
+			),
+			'write' => array(
+				'label'        => __( 'Write', 'wp-oauth' ),
+				'description'  => __( 'Create, edit, publish and delete posts and pages, and upload media, as far as your account allows.', 'wp-oauth' ),
+				'capabilities' => $write,
+			),
+			'full'  => array(
+				'label'        => __( 'Full access', 'wp-oauth' ),
+				'description'  => __( 'Do everything your account can do on this site, including changing settings if you are an administrator.', 'wp-oauth' ),
+				'capabilities' => null,
+			),
+		);
+		/**
+		 * Filters the scope set. Add scopes with a label, a plain-words description
+		 * and the primitive capabilities they allow (null = all of the user's).
+		 *
+		 * @param array $scopes Scope definitions keyed by scope token.
+		 */
+		return (array) apply_filters( 'wpoa_scopes', $scopes );
+	}
+
+	/**
+	 * Scope tokens this server supports (for `scopes_supported`, RFC 8414 §2).
+	 *
+	 * @return string[]
+	 */
+	public static function supported(): array {
+		return array_keys( self::all() );
+	}
+
+	/**
+	 * Splits a `scope` parameter (space-delimited, RFC 6749 §3.3) into unique tokens.
+	 *
+	 * @param string $scope Raw parameter.
+	 * @return string[] Tokens in first-seen order; empty for an empty string.
+	 */
+	public static function parse( string $scope ): array {
+		$tokens = preg_split( '/ +/', trim( $scope ), -1, PREG_SPLIT_NO_EMPTY );
+		return array_values( array_unique( is_array( $tokens ) ? $tokens : array() ) );
+	}
+
+	/**
+	 * Tokens that are not supported (RFC 6749 §3.3 scope-token syntax included).
+	 *
+	 * @param string[] $tokens Parsed tokens.
+	 * @return string[] The unknown ones.
+	 */
+	public static function unknown( array $tokens ): array {
+		$supported = self::supported();
+		return array_values( array_filter( $tokens, static fn( $t ) => ! in_array( $t, $supported, true ) ) );
+	}
+
+	/**
+	 * Canonical string of tokens, in the order of the scope set.
+	 *
+	 * @param string[] $tokens Tokens.
+	 * @return string
+	 */
+	public static function to_string( array $tokens ): string {
+		return implode( ' ', array_values( array_intersect( self::supported(), $tokens ) ) );
+	}
+
+	/**
+	 * Whether every token of $requested is in $granted.
+	 *
+	 * @param string $requested Space-delimited.
+	 * @param string $granted   Space-delimited.
+	 * @return bool
+	 */
+	public static function is_subset( string $requested, string $granted ): bool {
+		return array() === array_diff( self::parse( $requested ), self::parse( $granted ) );
+	}
+
+	/**
+	 * The primitive capabilities a scope string allows, or null for "all of the user's".
+	 *
+	 * @param string $scope Space-delimited.
+	 * @return string[]|null
+	 */
+	public static function capabilities( string $scope ): ?array {
+		$all  = self::all();
+		$caps = array();
+		foreach ( self::parse( $scope ) as $token ) {
+			if ( ! isset( $all[ $token ] ) ) {
+				continue;
+			}
+			if ( null === $all[ $token ]['capabilities'] ) {
+				return null;
+			}
+			$caps = array_merge( $caps, $all[ $token ]['capabilities'] );
+		}
+		return array_values( array_unique( $caps ) );
+	}
+}

@@ -1,0 +1,91 @@
+<?php
+/**
+ * Issues JWT access tokens (RFC 9068) and token responses (RFC 6749 §5.1).
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Mints access tokens through the crypto facade and builds the token response.
+ */
+final class Token_Issuer {
+
+	/**
+	 * Access token lifetime in seconds (filter `wpoa_access_token_lifetime`, default 3600).
+	 *
+	 * @return int
+	 */
+	public static function access_token_lifetime(): int {
+		return max( 60, min( DAY_IN_SECONDS, (int) apply_filters( 'wpoa_access_token_lifetime', HOUR_IN_SECONDS ) ) );
+	}
+
+	/**
+	 * Signs an RFC 9068 access token: header `typ: at+jwt` and the current key's
+	 * `alg`/`kid`; claims `iss`, `sub`, `aud`, `client_id`, `scope`, `jti`, `iat`,
+	 * `exp`, `auth_time` and `grant_id` (private: the grant that bearer checks look up).
+	 *
+	 * @param string $client_id Client.
+	 * @param int    $user_id   User (becomes `sub`, as a string).
+	 * @param string $scope     Scope.
+	 * @param int    $grant_id  Grant.
+	 * @param string $audience  `aud` (RFC 8707 resource).
+	 * @param int    $auth_time When the user authenticated.
+	 * @return array{token:string, jti:string, exp:int, expires_in:int}
+	 */
+	public static function access_token( string $client_id, int $user_id, string $scope, int $grant_id, string $audience, int $auth_time ): array {
+		$now    = time();
+		$ttl    = self::access_token_lifetime();
+		$jti    = Crypto::random_token( 16 );
+		$claims = array(
+			'iss'       => Urls::issuer(),
+			'sub'       => (string) $user_id,
+			'aud'       => $audience,
+			'client_id' => $client_id,
+			'scope'     => $scope,
+			'jti'       => $jti,
+			'iat'       => $now,
+			'exp'       => $now + $ttl,
+			'auth_time' => $auth_time,
+			'grant_id'  => (string) $grant_id,
+		);
+		/**
+		 * Filters the access token claims before signing. The registered claims above
+		 * must stay; add private claims only.
+		 *
+		 * @param array $claims Claims.
+		 */
+		$claims = (array) apply_filters( 'wpoa_access_token_claims', $claims );
+		$key    = Keys::current();
+		return array(
+			'token'      => Crypto::jwt_encode( $claims, $key['jwk'], array( 'typ' => 'at+jwt' ) ),
+			'jti'        => $jti,
+			'exp'        => $now + $ttl,
+			'expires_in' => $ttl,
+		);
+	}
+
+	/**
+	 * A successful token response body (RFC 6749 §5.1).
+	 *
+	 * @param array       $access        From access_token().
+	 * @param string|null $refresh_token Plaintext refresh token, or null for none.
+	 * @param string      $scope         Granted scope.
+	 * @return array<string,mixed>
+	 */
+	public static function response( array $access, ?string $refresh_token, string $scope ): array {
+		$body = array(
+			'access_token' => $access['token'],
+			'token_type'   => 'Bearer',
+			'expires_in'   => $access['expires_in'],
+		);
+		if ( null !== $refresh_token ) {
+			$body['refresh_token'] = $refresh_token;
+		}
+		$body['scope'] = $scope;
+		return $body;
+	}
+}

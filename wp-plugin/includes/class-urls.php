@@ -1,0 +1,126 @@
+<?php
+/**
+ * Every URL the plugin publishes: issuer, audience, endpoints.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * One place for the identifiers clients compare byte for byte.
+ */
+final class Urls {
+
+	/**
+	 * The issuer identifier (RFC 8414 §2): the site's home URL without a trailing
+	 * slash. It is the `iss` of every token and the `iss` authorization response
+	 * parameter (RFC 9207), exactly.
+	 *
+	 * @return string
+	 */
+	public static function issuer(): string {
+		return (string) apply_filters( 'wpoa_issuer', untrailingslashit( home_url() ) );
+	}
+
+	/**
+	 * The resource (RFC 8707, RFC 9728 §2) our tokens are for: this site's REST API
+	 * root, e.g. `https://example.com/wp-json/`. It is the `aud` of every access token.
+	 *
+	 * @return string
+	 */
+	public static function audience(): string {
+		return (string) apply_filters( 'wpoa_audience', rest_url() );
+	}
+
+	/**
+	 * The `realm` used in `WWW-Authenticate` challenges (RFC 6750 §3).
+	 *
+	 * @return string
+	 */
+	public static function realm(): string {
+		return str_replace( array( '"', '\\' ), '', (string) wp_parse_url( home_url(), PHP_URL_HOST ) );
+	}
+
+	/**
+	 * A REST route of the plugin as an absolute URL.
+	 *
+	 * @param string $route Route below the namespace, e.g. `token`.
+	 * @return string
+	 */
+	public static function rest( string $route ): string {
+		return rest_url( Plugin::REST_NAMESPACE . '/' . ltrim( $route, '/' ) );
+	}
+
+	/**
+	 * Authorization endpoint (RFC 6749 §3.1): a first-party screen on wp-login.php,
+	 * so login, page-cache exclusion and login-URL plugins all apply as to core's login.
+	 *
+	 * @return string
+	 */
+	public static function authorization_endpoint(): string {
+		return site_url( 'wp-login.php?action=oauth_authorize', 'login' );
+	}
+
+	/** @return string Token endpoint (RFC 6749 §3.2). */
+	public static function token_endpoint(): string {
+		return self::rest( 'token' );
+	}
+
+	/** @return string Registration endpoint (RFC 7591 §3). */
+	public static function registration_endpoint(): string {
+		return self::rest( 'register' );
+	}
+
+	/**
+	 * Client configuration endpoint (RFC 7592 §2).
+	 *
+	 * @param string $client_id The client.
+	 * @return string
+	 */
+	public static function registration_client_uri( string $client_id ): string {
+		return self::rest( 'register/' . rawurlencode( $client_id ) );
+	}
+
+	/** @return string Revocation endpoint (RFC 7009 §2). */
+	public static function revocation_endpoint(): string {
+		return self::rest( 'revoke' );
+	}
+
+	/** @return string Introspection endpoint (RFC 7662 §2). */
+	public static function introspection_endpoint(): string {
+		return self::rest( 'introspect' );
+	}
+
+	/** @return string JWK Set document (RFC 7517 §5). */
+	public static function jwks_uri(): string {
+		return self::rest( 'jwks' );
+	}
+
+	/**
+	 * Well-known URL with the issuer's path inserted after the well-known segment
+	 * (RFC 8414 §3.1, RFC 9728 §3.1): `https://h/.well-known/<name>/blog`.
+	 *
+	 * @param string $name `oauth-authorization-server` or `oauth-protected-resource`.
+	 * @param string $base The identifier (issuer or resource) to derive it from.
+	 * @return string
+	 */
+	public static function well_known( string $name, string $base ): string {
+		$parts = wp_parse_url( $base );
+		$port  = isset( $parts['port'] ) ? ':' . $parts['port'] : '';
+		$path  = isset( $parts['path'] ) ? rtrim( $parts['path'], '/' ) : '';
+		return $parts['scheme'] . '://' . $parts['host'] . $port . '/.well-known/' . $name . $path;
+	}
+
+	/** @return string RFC 8414 metadata URL for this issuer. */
+	public static function authorization_server_metadata(): string {
+		return self::well_known( 'oauth-authorization-server', self::issuer() );
+	}
+
+	/** @return string RFC 9728 metadata URL for the REST API resource. */
+	public static function protected_resource_metadata(): string {
+		return self::well_known( 'oauth-protected-resource', self::audience() );
+	}
+}
