@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Shared settings for the local stack scripts. Source it; do not run it.
+#
+# Everything a stack instance owns lives under one run directory, and every port is derived from
+# one base port, so several people can run their own instance on one machine at the same time:
+#   WPOA_RUN   run dir (default: <repo>/.run)
+#   WPOA_PORT  HTTPS port of node1 (default 8443); the others are derived from it:
+#              node2 HTTPS = PORT+1, no-extension HTTPS = PORT+2,
+#              plain HTTP (node1) = PORT-363, MariaDB TCP = PORT-5136
+#   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 4307.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUN=${WPOA_RUN:-$REPO/.run}
+mkdir -p "$RUN"
+RUN=$(cd "$RUN" && pwd)
+export WPOA_RUN=$RUN
+
+PORT=${WPOA_PORT:-8443}
+if ! [[ $PORT =~ ^[0-9]+$ ]] || (( PORT < 5200 || PORT > 65000 )); then
+  echo "WPOA_PORT must be a number between 5200 and 65000 (got '$PORT')" >&2
+  exit 2
+fi
+export WPOA_PORT=$PORT
+NODE2_PORT=$((PORT + 1))
+NOEXT_PORT=$((PORT + 2))
+HTTP_PORT=$((PORT - 363))
+DB_PORT=$((PORT - 5136))
+
+SITE_URL="https://localhost:$PORT"
+NODE2_URL="https://localhost:$NODE2_PORT"
+NOEXT_URL="https://localhost:$NOEXT_PORT"
+HTTP_URL="http://localhost:$HTTP_PORT"
+
+# Sockets live in a short sub-directory (unix socket paths are limited to 107 bytes).
+SOCK_DIR=$RUN/sock
+DB_SOCK=$SOCK_DIR/mysql.sock
+DB_USER=wpoa
+DB_PASSWORD=wpoa-db-pass-local   # local-only, loopback-only database; not a secret
+DB_NAME=wordpress
+DB_TEST_NAME=wordpress_test
+
+WP_DIR=$RUN/wordpress
+CA_CERT=$RUN/tls/ca.pem
+EXT_SRC=$REPO/target/release/libwp_oauth.so
+EXT_SO=$RUN/php/libwp_oauth.so
+PHP_FPM=${PHP_FPM:-php-fpm8.2}
+PHP_CONF_D=/etc/php/8.2/fpm/conf.d
+
+# Fixed, documented, local-only logins (the stack listens on 127.0.0.1 only).
+ADMIN_USER=admin;           ADMIN_PASS=admin-pass-local
+AUTHOR_USER=author;         AUTHOR_PASS=author-pass-local
+SUBSCRIBER_USER=subscriber; SUBSCRIBER_PASS=subscriber-pass-local
+
+# Services, in start order. Each one has $RUN/pids/<name>.pid.
+SERVICES=(mariadb php-fpm php-fpm-noext nginx)
+
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export PATH
+
+log()  { printf '[wpoa] %s\n' "$*"; }
+warn() { printf '[wpoa] WARNING: %s\n' "$*" >&2; }
+die()  { printf '[wpoa] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# now_ms: milliseconds since the epoch (for timings).
+now_ms() { date +%s%3N; }
+
+pid_of() { local f=$RUN/pids/$1.pid; [ -s "$f" ] && tr -dc 0-9 < "$f"; }
+alive()  { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# port_busy PORT: true if something listens on 127.0.0.1/any at PORT.
+port_busy() {
+  ss -Htln 2>/dev/null | awk '{print $4}' | grep -Eq "[:.]$1\$"
+}
+
+# tail_log FILE: show the end of a log to explain a failure.
+tail_log() {
+  [ -f "$1" ] || return 0
+  echo "----- last lines of $1 -----" >&2
+  tail -n 25 "$1" >&2
+  echo "-----" >&2
+}
+
+# wait_until TIMEOUT_S DESCRIPTION CMD...: poll CMD every 50 ms.
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$(( $(now_ms) + timeout * 1000 ))
+  until "$@" >/dev/null 2>&1; do
+    if (( $(now_ms) > deadline )); then
+      echo "[wpoa] timed out after ${timeout}s waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+db_root() { mariadb --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
