@@ -1,0 +1,2 @@
+//! JWT (placeholder).
+#![forbid(unsafe_code)]
