@@ -224,6 +224,8 @@ define('DB_HOST', 'localhost:$DB_SOCK');
 define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
 require __DIR__ . '/../wp-salts.php';
+// 'global' keeps this right when WordPress is loaded from inside a function (PHPUnit bootstrap).
+global \$table_prefix;
 \$table_prefix = 'wp_';
 
 define('WP_HOME', '$SITE_URL');
