@@ -83,7 +83,7 @@ suite() { # name script
 }
 
 step deps bash scripts/deps.sh
-step ext bash scripts/build-ext.sh
+step build-ext bash scripts/build-ext.sh
 
 suite rust   scripts/test-rust.sh
 suite ext    scripts/test-ext.sh
