@@ -127,4 +127,102 @@ final class Client_Repository {
 		$now = time();
 		$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET last_used_at = %d, first_authorized_at = COALESCE(first_authorized_at, %d) WHERE client_id = %s", $now, $now, $client_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
+
+	/**
+	 * Number of clients.
+	 *
+	 * @return int
+	 */
+	public static function count(): int {
+		global $wpdb;
+		$t = Schema::tables()['clients'];
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$t}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- no input.
+	}
+
+	/**
+	 * Dynamically registered clients (registered_by = 0) that no user has ever
+	 * authorized and that are older than $older_than seconds, oldest first.
+	 * Clients added by an administrator are never listed here.
+	 *
+	 * @param int $older_than Minimum age in seconds (e.g. the `wpoa_abandoned_client_ttl` option); 0 = any age.
+	 * @param int $limit      Max rows (1..1000).
+	 * @return Client[]
+	 */
+	public static function list_never_authorized( int $older_than, int $limit = 100 ): array {
+		global $wpdb;
+		$t    = Schema::tables()['clients'];
+		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$t} WHERE first_authorized_at IS NULL AND registered_by = 0 AND created_at <= %d ORDER BY created_at ASC, id ASC LIMIT %d", time() - max( 0, $older_than ), max( 1, min( 1000, $limit ) ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return array_map( array( Client::class, 'from_row' ), (array) $rows );
+	}
+
+	/**
+	 * Deletes abandoned registrations: dynamically registered clients never
+	 * authorized by any user and older than $older_than seconds (see
+	 * list_never_authorized()). Fires `wpoa_client_deleted` for each, with reason `abandoned`.
+	 * Called by the cleanup cron in bounded batches.
+	 *
+	 * @param int $older_than Minimum age in seconds (option `wpoa_abandoned_client_ttl`, see abandoned_client_ttl()).
+	 * @param int $limit      Most clients deleted by this call (1..1000).
+	 * @return int Number of clients deleted.
+	 */
+	public static function delete_never_authorized( int $older_than, int $limit ): int {
+		global $wpdb;
+		$t       = Schema::tables()['clients'];
+		$deleted = 0;
+		foreach ( self::list_never_authorized( $older_than, $limit ) as $client ) {
+			// Re-check in the DELETE itself: an approval may have happened since the SELECT.
+			$n = $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE id = %d AND first_authorized_at IS NULL", $client->id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			if ( $n ) {
+				++$deleted;
+				/**
+				 * Fires after a client was deleted (its grants, if any, were revoked first).
+				 *
+				 * @param string $client_id The deleted client.
+				 * @param string $reason    `abandoned` (cleanup), `admin` (wp-admin) or `self` (RFC 7592 DELETE).
+				 */
+				do_action( 'wpoa_client_deleted', $client->client_id, 'abandoned' );
+			}
+		}
+		return $deleted;
+	}
+
+	/**
+	 * Age in seconds after which a never-authorized dynamic registration is
+	 * abandoned (option `wpoa_abandoned_client_ttl`, default 7 days; 0 turns cleanup off).
+	 *
+	 * @return int Seconds; 0 = never clean up.
+	 */
+	public static function abandoned_client_ttl(): int {
+		$ttl = (int) get_option( 'wpoa_abandoned_client_ttl', 7 * DAY_IN_SECONDS );
+		/**
+		 * Filters the age (seconds) after which never-authorized dynamic registrations are deleted.
+		 *
+		 * @param int $ttl Seconds from the `wpoa_abandoned_client_ttl` option; 0 = keep forever.
+		 */
+		return max( 0, (int) apply_filters( 'wpoa_abandoned_client_ttl', $ttl ) );
+	}
+
+	/**
+	 * How many distinct users hold an active grant for each client.
+	 *
+	 * @param string[] $client_ids Clients.
+	 * @return array<string,int> client_id => number of users (0 when none).
+	 */
+	public static function authorized_user_counts( array $client_ids ): array {
+		global $wpdb;
+		$counts = array_fill_keys( array_map( 'strval', $client_ids ), 0 );
+		if ( array() === $counts ) {
+			return $counts;
+		}
+		$g            = Schema::tables()['grants'];
+		$placeholders = implode( ',', array_fill( 0, count( $counts ), '%s' ) );
+		$args         = array_merge( array_keys( $counts ), array( time() ) );
+		$rows         = $wpdb->get_results( $wpdb->prepare( "SELECT client_id, COUNT(DISTINCT user_id) AS n FROM {$g} WHERE client_id IN ({$placeholders}) AND status = 'active' AND expires_at > %d GROUP BY client_id", $args ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare
+		foreach ( (array) $rows as $row ) {
+			if ( isset( $counts[ (string) $row->client_id ] ) ) {
+				$counts[ (string) $row->client_id ] = (int) $row->n;
+			}
+		}
+		return $counts;
+	}
 }
