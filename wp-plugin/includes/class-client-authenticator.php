@@ -1,0 +1,339 @@
+<?php
+/**
+ * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Authenticates the client of a form-encoded OAuth request.
+ *
+ * Usage in an endpoint (after Https_Policy::require_https()):
+ *
+ *     $params = Client_Authenticator::form_params( $request ); // strings only; duplicates refused
+ *     $client = Client_Authenticator::authenticate( $request, $params );
+ *
+ * Both throw OAuth_Error; answer with `$e->to_response()`.
+ *
+ * Methods (RFC 7591 §2 `token_endpoint_auth_method`; a client must use the one it registered):
+ * - `none`: public client, identified by `client_id` in the body only (RFC 6749 §2.3, PKCE does the rest).
+ * - `client_secret_basic`: `Authorization: Basic base64(urlencode(client_id) ":" urlencode(secret))`
+ *   (RFC 6749 §2.3.1: both parts are form-urlencoded before base64, so they are decoded here).
+ * - `client_secret_post`: `client_id` and `client_secret` in the form body.
+ *
+ * Errors:
+ * - credentials both in the header and in the body (or two different client_ids) → 400 `invalid_request`
+ *   (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request");
+ * - no client identification, unknown client, wrong method, wrong or expired secret, malformed
+ *   Basic header → 401 `invalid_client` with `WWW-Authenticate: Basic` (RFC 6749 §5.2);
+ * - too many failed secrets → 429 `invalid_client` with `Retry-After` (see below).
+ *
+ * Rate limit of failed secrets (brute-force protection, filter `wpoa_client_auth_limits`):
+ * at most 10 failed secrets per client IP and 30 per client_id within a 15-minute window.
+ * Beyond that every request that presents a secret from that IP, or for that client, is
+ * answered 429 Too Many Requests with `Retry-After: <seconds until the window ends>` and the
+ * RFC 6749 §5.2 body `{"error":"invalid_client"}` — even when the secret is right, so that the
+ * answer reveals nothing while locked. Counters live in transients (shared by every PHP node
+ * through the database or the object cache). A success does not reset them. Public clients
+ * (no secret) are not counted. The IP is REMOTE_ADDR (the direct peer).
+ */
+final class Client_Authenticator {
+
+	/** Transient key prefixes of the failure counters. */
+	const PREFIX_IP     = 'wpoa_authfail_ip_';
+	const PREFIX_CLIENT = 'wpoa_authfail_cl_';
+
+	/**
+	 * The rate limit of failed secrets.
+	 *
+	 * @return array{per_ip:int, per_client:int, window:int} Counts and window in seconds.
+	 */
+	public static function limits(): array {
+		/**
+		 * Filters the failed client-secret limits.
+		 *
+		 * @param array $limits {per_ip: 10, per_client: 30, window: 900 (seconds)}.
+		 */
+		$l = (array) apply_filters(
+			'wpoa_client_auth_limits',
+			array(
+				'per_ip'     => 10,
+				'per_client' => 30,
+				'window'     => 15 * MINUTE_IN_SECONDS,
+			)
+		);
+		return array(
+			'per_ip'     => max( 1, (int) ( $l['per_ip'] ?? 10 ) ),
+			'per_client' => max( 1, (int) ( $l['per_client'] ?? 30 ) ),
+			'window'     => max( 60, (int) ( $l['window'] ?? 900 ) ),
+		);
+	}
+
+	/**
+	 * The parameters of a form-encoded body (`application/x-www-form-urlencoded`), as strings.
+	 *
+	 * Parses the raw body itself (PHP's parser keeps the last of duplicate names and turns
+	 * `a[]=` into arrays): a parameter given twice is refused (RFC 6749 §3.2: "MUST NOT be
+	 * included more than once"). Falls back to the request's body params when there is no raw body.
+	 *
+	 * @param \WP_REST_Request $request The request.
+	 * @return array<string,string> Name => value (wp_unslash'ed when taken from body params).
+	 * @throws OAuth_Error 400 `invalid_request` on a duplicate or non-string parameter.
+	 */
+	public static function form_params( \WP_REST_Request $request ): array {
+		$raw = (string) $request->get_body();
+		if ( '' === $raw ) {
+			$params = array();
+			foreach ( (array) $request->get_body_params() as $name => $value ) {
+				if ( ! is_string( $value ) ) {
+					throw new OAuth_Error(
+						'invalid_request',
+						/* translators: %s: parameter name. */
+						sprintf( __( 'The parameter %s must be a single string.', 'wp-oauth' ), sanitize_key( (string) $name ) )
+					);
+				}
+				$params[ (string) $name ] = wp_unslash( $value );
+			}
+			return $params;
+		}
+		$params = array();
+		foreach ( self::parse_pairs( $raw ) as $pair ) {
+			list( $name, $value ) = $pair;
+			if ( array_key_exists( $name, $params ) ) {
+				throw new OAuth_Error(
+					'invalid_request',
+					/* translators: %s: parameter name. */
+					sprintf( __( 'The parameter %s is included more than once.', 'wp-oauth' ), self::printable( $name ) )
+				);
+			}
+			$params[ $name ] = $value;
+		}
+		return $params;
+	}
+
+	/**
+	 * Splits an `application/x-www-form-urlencoded` string into decoded name/value pairs, in order.
+	 * Duplicates are kept (callers decide); names are not interpreted (`a[]` stays `a[]`).
+	 *
+	 * @param string $raw Query string or form body, without a leading `?`.
+	 * @return array<int, array{0:string, 1:string}>
+	 */
+	public static function parse_pairs( string $raw ): array {
+		$pairs = array();
+		foreach ( explode( '&', $raw ) as $part ) {
+			if ( '' === $part ) {
+				continue;
+			}
+			$eq      = strpos( $part, '=' );
+			$name    = urldecode( false === $eq ? $part : substr( $part, 0, $eq ) );
+			$value   = false === $eq ? '' : urldecode( substr( $part, $eq + 1 ) );
+			$pairs[] = array( $name, $value );
+		}
+		return $pairs;
+	}
+
+	/**
+	 * Authenticates the client of the request (RFC 6749 §2.3).
+	 *
+	 * @param \WP_REST_Request          $request The request (for the Authorization header).
+	 * @param array<string,string>|null $params  Form parameters from form_params(); read from the request when null.
+	 * @return Client The authenticated client.
+	 * @throws OAuth_Error `invalid_request` (400), `invalid_client` (401, or 429 while rate-limited).
+	 */
+	public static function authenticate( \WP_REST_Request $request, ?array $params = null ): Client {
+		$params = null === $params ? self::form_params( $request ) : $params;
+		$creds  = self::credentials( $request, $params );
+		$ip     = self::client_ip();
+
+		if ( '' === $creds['client_id'] ) {
+			throw OAuth_Error::invalid_client( __( 'Client authentication is missing: send client_id (public clients) or the client credentials.', 'wp-oauth' ) );
+		}
+
+		$presents_secret = 'none' !== $creds['method'];
+		if ( $presents_secret ) {
+			$retry = self::retry_after( $creds['client_id'], $ip );
+			if ( $retry > 0 ) {
+				throw new OAuth_Error(
+					'invalid_client',
+					__( 'Too many failed client authentication attempts. Try again later.', 'wp-oauth' ),
+					429,
+					array( 'Retry-After' => (string) $retry )
+				);
+			}
+		}
+
+		$client = Client_Repository::find( $creds['client_id'] );
+		if ( null === $client ) {
+			if ( $presents_secret ) {
+				self::record_failure( '', $ip, 'unknown_client' );
+			}
+			throw OAuth_Error::invalid_client( __( 'Unknown client.', 'wp-oauth' ) );
+		}
+
+		if ( $creds['method'] !== $client->token_endpoint_auth_method ) {
+			throw OAuth_Error::invalid_client(
+				sprintf(
+					/* translators: 1: authentication method used, 2: registered method. */
+					__( 'This client authenticated with %1$s but is registered for %2$s.', 'wp-oauth' ),
+					$creds['method'],
+					$client->token_endpoint_auth_method
+				)
+			);
+		}
+
+		if ( $presents_secret ) {
+			if ( $client->secret_expires_at > 0 && $client->secret_expires_at <= time() ) {
+				throw OAuth_Error::invalid_client( __( 'The client secret has expired.', 'wp-oauth' ) );
+			}
+			$hash = (string) $client->client_secret_hash;
+			if ( '' === $hash || '' === $creds['client_secret'] || ! Crypto::secret_verify( $creds['client_secret'], $hash ) ) {
+				self::record_failure( $client->client_id, $ip, 'invalid_secret' );
+				throw OAuth_Error::invalid_client( __( 'Client authentication failed.', 'wp-oauth' ) );
+			}
+		}
+		return $client;
+	}
+
+	/**
+	 * Which credentials the request carries.
+	 *
+	 * @param \WP_REST_Request     $request The request.
+	 * @param array<string,string> $params  Form parameters.
+	 * @return array{method:string, client_id:string, client_secret:string}
+	 *         method: `client_secret_basic`, `client_secret_post` or `none`.
+	 * @throws OAuth_Error `invalid_request` for two methods at once, `invalid_client` for a malformed Basic header.
+	 */
+	public static function credentials( \WP_REST_Request $request, array $params ): array {
+		$body_id     = isset( $params['client_id'] ) ? (string) $params['client_id'] : '';
+		$body_secret = isset( $params['client_secret'] ) ? (string) $params['client_secret'] : null;
+		$header      = trim( (string) $request->get_header( 'authorization' ) );
+
+		if ( '' !== $header && 0 === stripos( $header, 'basic ' ) ) {
+			$decoded = base64_decode( trim( substr( $header, 6 ) ), true );
+			if ( false === $decoded || false === strpos( $decoded, ':' ) ) {
+				throw OAuth_Error::invalid_client( __( 'The Authorization header is not valid Basic credentials.', 'wp-oauth' ) );
+			}
+			list( $id, $secret ) = explode( ':', $decoded, 2 );
+			$id                  = urldecode( $id );
+			$secret              = urldecode( $secret );
+			if ( null !== $body_secret ) {
+				throw new OAuth_Error( 'invalid_request', __( 'Client credentials were sent both in the Authorization header and in the body: use one authentication method.', 'wp-oauth' ) );
+			}
+			if ( '' !== $body_id && ! hash_equals( $id, $body_id ) ) {
+				throw new OAuth_Error( 'invalid_request', __( 'The client_id in the body differs from the one in the Authorization header.', 'wp-oauth' ) );
+			}
+			return array(
+				'method'        => 'client_secret_basic',
+				'client_id'     => $id,
+				'client_secret' => $secret,
+			);
+		}
+		if ( null !== $body_secret ) {
+			return array(
+				'method'        => 'client_secret_post',
+				'client_id'     => $body_id,
+				'client_secret' => $body_secret,
+			);
+		}
+		return array(
+			'method'        => 'none',
+			'client_id'     => $body_id,
+			'client_secret' => '',
+		);
+	}
+
+	/**
+	 * Seconds until failed attempts from this IP or for this client may try again; 0 = not locked.
+	 *
+	 * @param string $client_id Client id as presented ('' to check the IP only).
+	 * @param string $ip        Client IP.
+	 * @return int
+	 */
+	public static function retry_after( string $client_id, string $ip ): int {
+		$limits = self::limits();
+		$now    = time();
+		$retry  = 0;
+		foreach ( self::counter_keys( $client_id, $ip ) as $kind => $key ) {
+			$c   = get_transient( $key );
+			$max = 'ip' === $kind ? $limits['per_ip'] : $limits['per_client'];
+			if ( is_array( $c ) && (int) $c['count'] >= $max ) {
+				$retry = max( $retry, (int) $c['start'] + $limits['window'] - $now, 1 );
+			}
+		}
+		return $retry;
+	}
+
+	/**
+	 * Counts one failed secret for the IP and (when known) the client.
+	 *
+	 * @param string $client_id Known client id, or '' for an unknown one.
+	 * @param string $ip        Client IP.
+	 * @param string $reason    `invalid_secret` or `unknown_client`.
+	 */
+	public static function record_failure( string $client_id, string $ip, string $reason ): void {
+		$limits = self::limits();
+		$now    = time();
+		foreach ( self::counter_keys( $client_id, $ip ) as $key ) {
+			$c = get_transient( $key );
+			if ( ! is_array( $c ) || (int) $c['start'] + $limits['window'] <= $now ) {
+				$c = array(
+					'count' => 0,
+					'start' => $now,
+				);
+			}
+			++$c['count'];
+			set_transient( $key, $c, max( 1, (int) $c['start'] + $limits['window'] - $now ) );
+		}
+		/**
+		 * Fires when a client presents a wrong secret (or a secret for an unknown client).
+		 * The secret itself is never passed.
+		 *
+		 * @param string $client_id Client id ('' when unknown).
+		 * @param string $ip        Client IP (REMOTE_ADDR).
+		 * @param string $reason    `invalid_secret` or `unknown_client`.
+		 */
+		do_action( 'wpoa_client_auth_failed', $client_id, $ip, $reason );
+	}
+
+	/**
+	 * Transient keys of the counters that apply.
+	 *
+	 * @param string $client_id Client id or ''.
+	 * @param string $ip        IP or ''.
+	 * @return array<string,string> `ip` and/or `client` => key.
+	 */
+	private static function counter_keys( string $client_id, string $ip ): array {
+		$keys = array();
+		if ( '' !== $ip ) {
+			$keys['ip'] = self::PREFIX_IP . md5( $ip );
+		}
+		if ( '' !== $client_id ) {
+			$keys['client'] = self::PREFIX_CLIENT . md5( $client_id );
+		}
+		return $keys;
+	}
+
+	/**
+	 * The direct peer's IP (REMOTE_ADDR), or '' when absent or malformed.
+	 *
+	 * @return string
+	 */
+	public static function client_ip(): string {
+		$ip = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
+		return false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '';
+	}
+
+	/**
+	 * A parameter name safe to echo in an error description (printable ASCII, at most 40 chars).
+	 *
+	 * @param string $name Raw name.
+	 * @return string
+	 */
+	private static function printable( string $name ): string {
+		return substr( (string) preg_replace( '/[^\x21-\x7e]/', '?', $name ), 0, 40 );
+	}
+}
