@@ -3,6 +3,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 t0=$(now_ms)
+stack_lock
 pids=()
 for s in "${SERVICES[@]}"; do
   if alive "$s"; then

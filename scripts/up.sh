@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 t0=$(now_ms)
+stack_lock
 
 # ---- already running? ---------------------------------------------------------------------
 running=0
@@ -14,8 +15,14 @@ if (( running == ${#SERVICES[@]} )); then
   if [ "$(cat "$RUN/port" 2>/dev/null)" != "$PORT" ]; then
     die "a stack is already running from $RUN on port $(cat "$RUN/port" 2>/dev/null); stop it (make down) or pick another WPOA_RUN"
   fi
-  log "already running: $SITE_URL (run dir $RUN)"
-  exit 0
+  if [ -f "$EXT_SRC" ] && ! cmp -s "$EXT_SRC" "$EXT_SO"; then
+    log "the extension was rebuilt since the stack started: restarting to load it"
+    bash "$REPO/scripts/down.sh"
+    running=0
+  else
+    log "already running: $SITE_URL (run dir $RUN)"
+    exit 0
+  fi
 fi
 if (( running > 0 )); then
   warn "stack is partly running; restarting it"
@@ -78,7 +85,7 @@ setsid mariadbd --no-defaults --user=root --datadir="$RUN/mysql" \
   --skip-name-resolve --innodb-buffer-pool-size=128M \
   --innodb-buffer-pool-dump-at-shutdown=0 --innodb-buffer-pool-load-at-startup=0 \
   --innodb-log-file-size=48M --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-  --max-connections=200 </dev/null >>"$RUN/logs/mariadb.log" 2>&1 &
+  --max-connections=200 </dev/null >>"$RUN/logs/mariadb.log" 2>&1 9>&- &
 db_launcher=$!
 
 # ---- PHP ------------------------------------------------------------------------------------
@@ -128,10 +135,10 @@ POOL
 
 # php-fpm with daemonize=yes returns once the master is ready.
 PHP_INI_SCAN_DIR="$PHP_CONF_D:$RUN/php" "$PHP_FPM" -R -y "$RUN/php/php-fpm.conf" \
-  >>"$RUN/logs/php-fpm.log" 2>&1 &
+  </dev/null >>"$RUN/logs/php-fpm.log" 2>&1 9>&- &
 fpm_a=$!
 PHP_INI_SCAN_DIR="$PHP_CONF_D:$RUN/php-noext" "$PHP_FPM" -R -y "$RUN/php-noext/php-fpm.conf" \
-  >>"$RUN/logs/php-fpm-noext.log" 2>&1 &
+  </dev/null >>"$RUN/logs/php-fpm-noext.log" 2>&1 9>&- &
 fpm_b=$!
 
 # ---- nginx ----------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ $(nginx_server "$NOEXT_PORT" 1 noext)
 $(nginx_server "$HTTP_PORT" 0 node1)
 }
 NGX
-nginx -e "$RUN/logs/nginx-error.log" -c "$RUN/nginx/nginx.conf" >>"$RUN/logs/nginx-error.log" 2>&1 &
+nginx -e "$RUN/logs/nginx-error.log" -c "$RUN/nginx/nginx.conf" </dev/null >>"$RUN/logs/nginx-error.log" 2>&1 9>&- &
 ngx=$!
 
 # ---- WordPress files (once) and config (every start: the port may change) ---------------------

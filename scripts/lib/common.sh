@@ -94,3 +94,12 @@ wait_until() {
 }
 
 db_root() { mariadb --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
+
+# stack_lock: one start/stop at a time per run dir (nested calls inherit the lock).
+# Daemons must be started with 9>&- so they do not keep the lock open.
+stack_lock() {
+  [ -n "${WPOA_LOCKED:-}" ] && return 0
+  exec 9>"$RUN/.lock"
+  flock -w 120 9 || die "another start/stop of $RUN is still running"
+  export WPOA_LOCKED=1
+}
