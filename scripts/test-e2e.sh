@@ -10,4 +10,4 @@ cd "$REPO/tests/e2e"
 shopt -s nullglob
 files=(*.test.mjs)
 (( ${#files[@]} )) || die "no tests/e2e/*.test.mjs"
-exec node --test --test-concurrency=1 --test-reporter=tap "$@" "${files[@]}"
+exec node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=tap "$@" "${files[@]}"
