@@ -269,4 +269,44 @@ final class Grant_Repository {
 		$now = time();
 		$wpdb->query( $wpdb->prepare( "UPDATE {$t} SET last_used_at = %d, last_used_ip = %s WHERE id = %d AND (last_used_at IS NULL OR last_used_at < %d)", $now, substr( $ip, 0, 45 ), $grant_id, $now - MINUTE_IN_SECONDS ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
+
+	/**
+	 * Deletes deny-listed access-token ids whose token expired before `$before`.
+	 *
+	 * @param int $before Unix seconds (callers pass now minus the verification leeway).
+	 * @param int $limit  Most rows deleted by this call (1..10000).
+	 * @return int Rows deleted.
+	 */
+	public static function delete_expired_jtis( int $before, int $limit ): int {
+		global $wpdb;
+		$t = Schema::tables()['revoked_tokens'];
+		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE expires_at < %d ORDER BY expires_at ASC LIMIT %d", $before, max( 1, min( 10000, $limit ) ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Deletes grants that ended before `$before` — revoked then, or past their absolute
+	 * expiry then — together with their refresh tokens. Active, unexpired grants are never touched.
+	 *
+	 * @param int $before Unix seconds.
+	 * @param int $limit  Most grants deleted by this call (1..1000).
+	 * @return int Grants deleted.
+	 */
+	public static function delete_ended( int $before, int $limit ): int {
+		global $wpdb;
+		$t   = Schema::tables()['grants'];
+		$ids = array_map(
+			'intval',
+			(array) $wpdb->get_col( $wpdb->prepare( "SELECT id FROM {$t} WHERE (status <> 'active' AND revoked_at IS NOT NULL AND revoked_at < %d) OR expires_at < %d ORDER BY id ASC LIMIT %d", $before, $before, max( 1, min( 1000, $limit ) ) ) ) // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		);
+		if ( array() === $ids ) {
+			return 0;
+		}
+		Refresh_Token_Repository::delete_for_grants( $ids );
+		$placeholders = implode( ',', array_fill( 0, count( $ids ), '%d' ) );
+		$deleted      = (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE id IN ({$placeholders})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare
+		foreach ( $ids as $id ) {
+			wp_cache_delete( 'grant:' . $id, self::CACHE_GROUP );
+		}
+		return $deleted;
+	}
 }

@@ -95,4 +95,36 @@ final class Refresh_Token_Repository {
 		$wpdb->query( 'COMMIT' );
 		return $new;
 	}
+
+	/**
+	 * Deletes refresh tokens (used or not) that expired before `$before`, oldest first.
+	 * A token is kept until then even once used, so that its replay is still
+	 * recognised as reuse (RFC 9700 §4.14.2) for as long as it would have been valid.
+	 *
+	 * @param int $before Unix seconds.
+	 * @param int $limit  Most rows deleted by this call (1..10000).
+	 * @return int Rows deleted.
+	 */
+	public static function delete_expired( int $before, int $limit ): int {
+		global $wpdb;
+		$t = Schema::tables()['refresh_tokens'];
+		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE expires_at < %d ORDER BY expires_at ASC LIMIT %d", $before, max( 1, min( 10000, $limit ) ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Deletes every refresh token of the given grants (used when the grants themselves are deleted).
+	 *
+	 * @param int[] $grant_ids Grant ids.
+	 * @return int Rows deleted.
+	 */
+	public static function delete_for_grants( array $grant_ids ): int {
+		global $wpdb;
+		$ids = array_values( array_filter( array_map( 'intval', $grant_ids ), static fn( $id ) => $id > 0 ) );
+		if ( array() === $ids ) {
+			return 0;
+		}
+		$t            = Schema::tables()['refresh_tokens'];
+		$placeholders = implode( ',', array_fill( 0, count( $ids ), '%d' ) );
+		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE grant_id IN ({$placeholders})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare
+	}
 }

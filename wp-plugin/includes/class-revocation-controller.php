@@ -168,7 +168,7 @@ final class Revocation_Controller {
 				return null;
 			}
 		}
-		if ( ! preg_match( '/^[1-9][0-9]{0,19}$/D', $claims['sub'] ) || ! isset( $claims['grant_id'] ) || ! preg_match( '/^[1-9][0-9]{0,19}$/D', (string) $claims['grant_id'] ) || ! is_int( $claims['exp'] ?? null ) ) {
+		if ( ! preg_match( '/^[1-9][0-9]{0,19}$/D', $claims['sub'] ) || ! isset( $claims['grant_id'] ) || ! ( is_string( $claims['grant_id'] ) || is_int( $claims['grant_id'] ) ) || ! preg_match( '/^[1-9][0-9]{0,19}$/D', (string) $claims['grant_id'] ) || ! is_int( $claims['exp'] ?? null ) ) {
 			return null;
 		}
 		return $claims;
