@@ -1,0 +1,108 @@
+<?php
+/**
+ * The consent screen (rendered by Authorize_Endpoint::emit() inside wp-login.php).
+ *
+ * Variables: $view = {request: validated request, client: Wpoa\Client, user: WP_User,
+ * approved_before: bool, nonce: string}. Everything is escaped here, late.
+ *
+ * @package Wpoa
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+use Wpoa\Authorize_Endpoint;
+use Wpoa\Scopes;
+use Wpoa\Urls;
+
+/** @var Wpoa\Client $wpoa_client */
+$wpoa_client   = $view['client'];
+/** @var WP_User $wpoa_user */
+$wpoa_user     = $view['user'];
+$wpoa_request  = $view['request'];
+$wpoa_scopes   = Scopes::all();
+$wpoa_back     = Authorize_Endpoint::describe_redirect( $wpoa_request['redirect_uri'] );
+$wpoa_uri      = isset( $wpoa_client->metadata['client_uri'] ) ? (string) $wpoa_client->metadata['client_uri'] : '';
+$wpoa_uri_host = '' !== $wpoa_uri ? (string) wp_parse_url( $wpoa_uri, PHP_URL_HOST ) : '';
+$wpoa_logout   = wp_logout_url( Authorize_Endpoint::authorize_url( $wpoa_request, false ) );
+
+Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
+?>
+<div class="wpoa-card" id="wpoa-consent">
+	<h2>
+		<?php
+		printf(
+			/* translators: 1: application name, 2: site name. */
+			esc_html__( '%1$s wants to access your account on %2$s', 'wp-oauth' ),
+			'<span class="wpoa-client-name">' . esc_html( $wpoa_client->name() ) . '</span>',
+			esc_html( get_bloginfo( 'name' ) )
+		);
+		?>
+	</h2>
+	<?php if ( '' !== $wpoa_uri_host ) : ?>
+		<p class="wpoa-meta wpoa-client-uri">
+			<?php
+			/* translators: %s: host name of the application's web site. */
+			printf( esc_html__( 'Application web site: %s', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_uri_host ) . '</strong>' );
+			?>
+		</p>
+	<?php endif; ?>
+	<p class="wpoa-meta wpoa-redirect">
+		<?php
+		if ( 'app' === $wpoa_back['kind'] ) {
+			/* translators: %s: URI scheme of an app installed on the device, e.g. com.example.app: */
+			printf( esc_html__( 'After your decision you will be sent back to the app installed on your device that handles %s addresses.', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_back['label'] ) . '</strong>' );
+		} elseif ( 'loopback' === $wpoa_back['kind'] ) {
+			/* translators: %s: loopback IP address. */
+			printf( esc_html__( 'After your decision you will be sent back to an application running on this device (%s).', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_back['label'] ) . '</strong>' );
+		} else {
+			/* translators: %s: host name. */
+			printf( esc_html__( 'After your decision you will be sent back to %s.', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_back['label'] ) . '</strong>' );
+		}
+		?>
+	</p>
+	<?php if ( $view['approved_before'] ) : ?>
+		<p class="wpoa-notice wpoa-known" id="wpoa-approved-before"><?php esc_html_e( 'You have approved this application before.', 'wp-oauth' ); ?></p>
+	<?php else : ?>
+		<p class="wpoa-notice" id="wpoa-first-time"><?php esc_html_e( 'You have not approved this application before. Only continue if you trust it.', 'wp-oauth' ); ?></p>
+	<?php endif; ?>
+	<?php if ( 0 === (int) $wpoa_client->registered_by ) : ?>
+		<p class="wpoa-meta"><?php esc_html_e( 'This application registered itself: this site cannot confirm who made it.', 'wp-oauth' ); ?></p>
+	<?php endif; ?>
+
+	<p><?php esc_html_e( 'It will be able to:', 'wp-oauth' ); ?></p>
+	<ul class="wpoa-scopes">
+		<?php foreach ( Scopes::parse( $wpoa_request['scope'] ) as $wpoa_token ) : ?>
+			<?php if ( isset( $wpoa_scopes[ $wpoa_token ] ) ) : ?>
+				<li data-scope="<?php echo esc_attr( $wpoa_token ); ?>">
+					<strong><?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['label'] ); ?></strong>
+					<?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['description'] ); ?>
+				</li>
+			<?php endif; ?>
+		<?php endforeach; ?>
+	</ul>
+
+	<form method="post" action="<?php echo esc_url( Urls::authorization_endpoint() ); ?>" id="wpoa-consent-form">
+		<?php foreach ( Authorize_Endpoint::form_fields( $wpoa_request ) as $wpoa_name => $wpoa_value ) : ?>
+			<input type="hidden" name="<?php echo esc_attr( $wpoa_name ); ?>" value="<?php echo esc_attr( $wpoa_value ); ?>" />
+		<?php endforeach; ?>
+		<input type="hidden" name="<?php echo esc_attr( Authorize_Endpoint::NONCE_FIELD ); ?>" value="<?php echo esc_attr( $view['nonce'] ); ?>" />
+		<div class="wpoa-actions">
+			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="deny" class="button button-large" id="wpoa-deny"><?php esc_html_e( 'Deny', 'wp-oauth' ); ?></button>
+			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="approve" class="button button-primary button-large" id="wpoa-approve"><?php esc_html_e( 'Approve', 'wp-oauth' ); ?></button>
+		</div>
+	</form>
+
+	<p class="wpoa-user" id="wpoa-user">
+		<?php
+		printf(
+			/* translators: 1: user's display name, 2: user's login name. */
+			esc_html__( 'You are logged in as %1$s (%2$s).', 'wp-oauth' ),
+			'<strong>' . esc_html( $wpoa_user->display_name ) . '</strong>',
+			esc_html( $wpoa_user->user_login )
+		);
+		?>
+		<a href="<?php echo esc_url( $wpoa_logout ); ?>" id="wpoa-not-you"><?php esc_html_e( 'Not you? Log out and use another account', 'wp-oauth' ); ?></a>
+	</p>
+</div>
+<?php
+Authorize_Endpoint::page_footer();
