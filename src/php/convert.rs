@@ -1,0 +1,129 @@
+//! PHP values ⇄ `serde_json::Value`.
+//!
+//! PHP → JSON: a list (keys 0..n-1 in order) becomes an array, any other array an
+//! object (integer keys as decimal strings), an empty array an empty array (callers that
+//! need an object, such as claims, accept it as `{}`). Floats must be finite; strings and
+//! keys must be UTF-8; objects, resources and nesting deeper than 32 levels are refused
+//! with `WpOAuth\Exception` (`INVALID_ARGUMENT`).
+//! JSON → PHP: objects become associative arrays, integers `int` (beyond `PHP_INT_MAX`:
+//! `float`), other numbers `float`.
+
+use ext_php_rs::convert::FromZval;
+use ext_php_rs::flags::DataType;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::boxed::ZBox;
+use serde_json::{Map, Number, Value};
+
+use super::errors::php;
+use crate::error::Error;
+use crate::json::MAX_DEPTH;
+
+/// A PHP `string` argument as raw bytes (PHP strings are byte strings).
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl<'a> FromZval<'a> for Bytes<'a> {
+    const TYPE: DataType = DataType::String;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.zend_str().map(|s| Bytes(s.as_bytes()))
+    }
+}
+
+fn key_string(key: &Zval) -> Result<String, Error> {
+    if let Some(n) = key.long() {
+        return Ok(n.to_string());
+    }
+    let bytes = key.zend_str().map(|s| s.as_bytes()).ok_or(Error::InvalidArgument("array key"))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| Error::InvalidArgument("array keys must be UTF-8"))
+}
+
+fn table_to_value(ht: &ZendHashTable, depth: usize) -> Result<Value, Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::InvalidArgument("arrays nest deeper than 32 levels"));
+    }
+    let list = ht.has_sequential_keys();
+    let mut arr = Vec::new();
+    let mut map = Map::new();
+    let mut iter = ht.iter();
+    while let Some((key, value)) = iter.next_zval() {
+        let v = zval_to_value(value, depth + 1)?;
+        if list {
+            arr.push(v);
+        } else {
+            map.insert(key_string(&key)?, v);
+        }
+    }
+    Ok(if list { Value::Array(arr) } else { Value::Object(map) })
+}
+
+/// Converts one PHP value. Errors: [`Error::InvalidArgument`].
+pub fn zval_to_value(z: &Zval, depth: usize) -> Result<Value, Error> {
+    let z = z.dereference();
+    if z.is_null() {
+        Ok(Value::Null)
+    } else if let Some(b) = z.bool() {
+        Ok(Value::Bool(b))
+    } else if let Some(n) = z.long() {
+        Ok(Value::Number(Number::from(n)))
+    } else if let Some(f) = z.double() {
+        Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or(Error::InvalidArgument("NAN and INF cannot be encoded as JSON"))
+    } else if let Some(s) = z.zend_str() {
+        String::from_utf8(s.as_bytes().to_vec())
+            .map(Value::String)
+            .map_err(|_| Error::InvalidArgument("strings must be UTF-8"))
+    } else if let Some(ht) = z.array() {
+        table_to_value(ht, depth)
+    } else {
+        Err(Error::InvalidArgument("objects and resources cannot be encoded as JSON"))
+    }
+}
+
+/// Converts a PHP array that must map to a JSON object (an empty array gives `{}`).
+pub fn table_to_object(ht: &ZendHashTable, what: &'static str) -> PhpResult<Map<String, Value>> {
+    if ht.is_empty() {
+        return Ok(Map::new());
+    }
+    match php(table_to_value(ht, 1))? {
+        Value::Object(m) => Ok(m),
+        _ => Err(super::errors::to_php(Error::InvalidArgument(what))),
+    }
+}
+
+/// Converts a PHP array to a JSON value (list or object).
+pub fn table_to_json(ht: &ZendHashTable) -> PhpResult<Value> {
+    php(table_to_value(ht, 1))
+}
+
+fn value_to_zval(v: &Value) -> PhpResult<Zval> {
+    let mut z = Zval::new();
+    match v {
+        Value::Null => z.set_null(),
+        Value::Bool(b) => z.set_bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => z.set_long(i),
+            None => z.set_double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => z.set_string(s, false)?,
+        Value::Array(a) => {
+            let mut ht = ZendHashTable::with_capacity(u32::try_from(a.len()).unwrap_or(u32::MAX));
+            for item in a {
+                ht.push(value_to_zval(item)?)?;
+            }
+            z.set_hashtable(ht);
+        }
+        Value::Object(m) => z.set_hashtable(object_to_table(m)?),
+    }
+    Ok(z)
+}
+
+/// Converts a JSON object to an associative PHP array.
+pub fn object_to_table(m: &Map<String, Value>) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut ht = ZendHashTable::with_capacity(u32::try_from(m.len()).unwrap_or(u32::MAX));
+    for (k, v) in m {
+        ht.insert(k.as_str(), value_to_zval(v)?)?;
+    }
+    Ok(ht)
+}
