@@ -1,0 +1,576 @@
+#!/usr/bin/env python3
+"""Stack benchmark driver (issue 8): bearer vs anonymous vs Application Password on the real stack.
+
+Run through `make bench` (scripts/bench.sh), which starts the stack, installs wrk and gnuplot and
+then calls:  python3 benches/stack/bench.py
+Standard library only. Environment:
+  WPOA_RUN          run dir of the stack (site.json, pids/, logs/)            [required]
+  BENCH_ROUNDS      interleaved rounds per scenario                           [5]
+  BENCH_DURATION    seconds per measured run                                  [10]
+  BENCH_WARMUP      seconds of warm-up per scenario before round 1            [5]
+  BENCH_THREADS     wrk threads                                               [2]
+  BENCH_CONNECTIONS wrk connections                                           [8]
+  BENCH_RSS_REQUESTS requests per pool before reading worker memory           [1000]
+  BENCH_OUT         results directory                                         [$WPOA_RUN/bench]
+
+What one run measures (wrk --latency on loopback, fixed connections and duration):
+  * req/s and p50/p99 latency as wrk reports them;
+  * php-fpm CPU per request: utime+stime (from /proc/<pid>/stat) of ALL worker processes of the
+    pool that served the run, after minus before, divided by the number of requests nginx logged
+    for the run (requests wrk cut off at the end still cost PHP time, so nginx's count is the
+    right denominator);
+  * background CPU: busy time of the whole machine (/proc/stat) minus the CPU of this stack's
+    php-fpm, nginx and MariaDB processes and of wrk itself, in cores (1.0 = one core fully busy).
+Scenarios run interleaved (A B C ... then ... C B A) so slow drift of the shared machine cancels.
+"""
+
+import http.client
+import json
+import os
+import platform
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
+RUN = os.environ.get('WPOA_RUN') or os.path.join(REPO, '.run')
+CLK = os.sysconf('SC_CLK_TCK')
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+DURATION = int(os.environ.get('BENCH_DURATION', '10'))
+WARMUP = int(os.environ.get('BENCH_WARMUP', '5'))
+THREADS = int(os.environ.get('BENCH_THREADS', '2'))
+CONNECTIONS = int(os.environ.get('BENCH_CONNECTIONS', '8'))
+RSS_REQUESTS = int(os.environ.get('BENCH_RSS_REQUESTS', '1000'))
+# Posts scenarios run as a subscriber: the response is then byte-identical to the anonymous one
+# (an editor or admin also gets revision links, which cost extra queries that are not authentication).
+POSTS_USER = os.environ.get('BENCH_POSTS_USER', 'subscriber')
+ME_USER = os.environ.get('BENCH_ME_USER', 'admin')
+OUT = os.environ.get('BENCH_OUT') or os.path.join(RUN, 'bench')
+
+
+def log(msg):
+    print('[bench] ' + msg, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc accounting
+# ---------------------------------------------------------------------------------------------
+
+def read_pidfile(name):
+    try:
+        with open(os.path.join(RUN, 'pids', name + '.pid')) as f:
+            return int(''.join(c for c in f.read() if c.isdigit()))
+    except (OSError, ValueError):
+        return None
+
+
+def proc_stat(pid):
+    """(ppid, utime+stime ticks) of a process, or None when it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    rest = s[s.rfind(')') + 2:].split()
+    return int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+def cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
+    except OSError:
+        return ''
+
+
+def children(ppid):
+    out = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            st = proc_stat(int(d))
+            if st and st[0] == ppid:
+                out.append(int(d))
+    return sorted(out)
+
+
+def fpm_master(pool):
+    return read_pidfile('php-fpm-noext' if pool == 'noext' else 'php-fpm')
+
+
+def pool_workers(pool):
+    """Worker pids of one php-fpm pool of THIS stack (other stacks on the machine use the same
+    pool names, so workers are found as children of our own master)."""
+    master = fpm_master(pool)
+    if not master:
+        return []
+    return [p for p in children(master) if cmdline(p).startswith('php-fpm: pool %s' % pool)]
+
+
+def stack_pids():
+    """Every long-running process of this stack: php-fpm masters and workers, nginx, MariaDB."""
+    pids = []
+    for name in ('php-fpm', 'php-fpm-noext', 'nginx', 'mariadb'):
+        p = read_pidfile(name)
+        if p and proc_stat(p):
+            pids.append(p)
+            pids.extend(children(p))
+    return pids
+
+
+def ticks(pids):
+    total = 0
+    for p in pids:
+        st = proc_stat(p)
+        if st:
+            total += st[1]
+    return total
+
+
+def machine_busy():
+    """(busy, total) jiffies of the whole machine from the first line of /proc/stat."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+    total = sum(v[:8])
+    busy = total - v[3] - v[4]
+    return busy, total
+
+
+def nginx_log_size():
+    try:
+        return os.path.getsize(os.path.join(RUN, 'logs', 'nginx-access.log'))
+    except OSError:
+        return 0
+
+
+def nginx_log_since(offset):
+    """Statuses of the requests nginx logged after byte offset `offset`."""
+    statuses = {}
+    path = os.path.join(RUN, 'logs', 'nginx-access.log')
+    with open(path, 'rb') as f:
+        f.seek(offset)
+        for line in f:
+            try:
+                after = line.split(b'"', 2)[2].split()
+                code = after[0].decode()
+            except IndexError:
+                code = '?'
+            statuses[code] = statuses.get(code, 0) + 1
+    return statuses
+
+
+def mem_of(pid):
+    """VmRSS and, from smaps_rollup, Pss and Private (clean+dirty), in KiB."""
+    out = {}
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    out['rss'] = int(line.split()[1])
+        with open('/proc/%d/smaps_rollup' % pid) as f:
+            priv = 0
+            for line in f:
+                k = line.split(':')[0]
+                if k == 'Pss':
+                    out['pss'] = int(line.split()[1])
+                elif k in ('Private_Clean', 'Private_Dirty'):
+                    priv += int(line.split()[1])
+            out['private'] = priv
+    except OSError:
+        return None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the site
+# ---------------------------------------------------------------------------------------------
+
+with open(os.path.join(RUN, 'site.json')) as _f:
+    SITE = json.load(_f)
+
+
+def wp_eval(script, env=None):
+    """Runs a PHP file inside the site (scripts/wp-eval.php) and returns its last stdout line as JSON."""
+    e = dict(os.environ, WPOA_RUN=RUN)
+    e.update(env or {})
+    with open(script) as f:
+        r = subprocess.run(['php', os.path.join(REPO, 'scripts', 'wp-eval.php'), '-'], stdin=f,
+                           capture_output=True, text=True, env=e, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError('%s failed: %s' % (os.path.basename(script), (r.stderr or r.stdout)[-2000:]))
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    return json.loads(lines[-1])
+
+
+def ssl_ctx():
+    ctx = ssl.create_default_context(cafile=SITE['ca_cert'])
+    return ctx
+
+
+def https_request(base, path, method='GET', headers=None, body=None):
+    """One request over HTTPS (verifying the stack's CA); returns (status, headers, body)."""
+    host, port = base.split('//', 1)[1].split(':')
+    c = http.client.HTTPSConnection(host, int(port), context=ssl_ctx(), timeout=60)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def hammer(base, path, n, conns=4):
+    """Exactly n GET requests on keep-alive connections (for the memory reading)."""
+    host, port = base.split('//', 1)[1].split(':')
+    bad = []
+
+    def worker(count):
+        c = http.client.HTTPSConnection(host, int(port), context=ssl_ctx(), timeout=60)
+        for _ in range(count):
+            c.request('GET', path, headers={'Accept': 'application/json'})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                bad.append(r.status)
+        c.close()
+
+    ts = [threading.Thread(target=worker, args=(n // conns + (1 if i < n % conns else 0),)) for i in range(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# one wrk run
+# ---------------------------------------------------------------------------------------------
+
+def run_wrk(scn, seconds, measure=True):
+    out_file = os.path.join(OUT, 'wrk-last.json')
+    if os.path.exists(out_file):
+        os.unlink(out_file)
+    env = dict(os.environ, WPOA_BENCH_OUT=out_file, WPOA_BENCH_AUTH=scn.get('auth', ''),
+               WPOA_BENCH_THREADS=str(THREADS))
+    if scn.get('bodies'):
+        env['WPOA_BENCH_BODIES'] = scn['bodies']
+    cmd = ['wrk', '-t%d' % THREADS, '-c%d' % CONNECTIONS, '-d%ds' % seconds, '--latency', '--timeout', '30s',
+           '-s', os.path.join(HERE, scn['lua']), scn['base'] + scn['path']]
+    pool = scn.get('pool', 'node1')
+    workers = pool_workers(pool)
+    ours = stack_pids()
+    log_off = nginx_log_size()
+    fpm0, ours0 = ticks(workers), ticks(ours)
+    busy0, total0 = machine_busy()
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, _, ru = os.wait4(p.pid, 0)
+    stdout, stderr = p.stdout.read(), p.stderr.read()
+    p.returncode = 0
+    # Let the requests wrk cut off finish in PHP so their CPU is counted with their log lines.
+    time.sleep(0.4)
+    elapsed = time.monotonic() - t0
+    fpm1, ours1 = ticks(workers), ticks(ours)
+    busy1, total1 = machine_busy()
+    if not measure:
+        return None
+    try:
+        with open(out_file) as f:
+            w = json.load(f)
+    except (OSError, ValueError):
+        raise RuntimeError('wrk gave no summary: %s %s' % (stdout.decode()[-500:], stderr.decode()[-500:]))
+    statuses = nginx_log_since(log_off)
+    logged = sum(statuses.values())
+    wrk_ticks = (ru.ru_utime + ru.ru_stime) * CLK
+    after_workers = pool_workers(pool)
+    bg_ticks = (busy1 - busy0) - (ours1 - ours0) - wrk_ticks
+    res = {
+        'scenario': scn['name'],
+        'requests': w['requests'],
+        'rps': w['requests'] / (w['duration_us'] / 1e6),
+        'p50_ms': w['latency_us']['p50'] / 1000.0,
+        'p99_ms': w['latency_us']['p99'] / 1000.0,
+        'wrk_errors': w['errors'],
+        'logged': logged,
+        'statuses': statuses,
+        'fpm_cpu_ms_per_req': (fpm1 - fpm0) * 1000.0 / CLK / max(1, logged),
+        'stack_cpu_ms_per_req': (ours1 - ours0) * 1000.0 / CLK / max(1, logged),
+        'wrk_cpu_ms_per_req': wrk_ticks * 1000.0 / CLK / max(1, logged),
+        'background_cores': max(0.0, bg_ticks / CLK / elapsed),
+        'machine_busy_cores': (busy1 - busy0) / CLK / elapsed,
+        'workers_changed': sorted(workers) != sorted(after_workers),
+    }
+    ok = str(scn.get('expect', 200))
+    res['bad'] = sum(v for k, v in statuses.items() if k != ok and k != '499')
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# phases
+# ---------------------------------------------------------------------------------------------
+
+def reload_fpm():
+    """Graceful restart of this stack's php-fpm masters (SIGUSR2): fresh workers for the memory
+    reading, so both pools have served exactly the same requests."""
+    import signal
+    old = {pool: set(pool_workers(pool)) for pool in ('node1', 'noext')}
+    for pool in ('node1', 'noext'):
+        os.kill(fpm_master(pool), signal.SIGUSR2)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        new = {pool: set(pool_workers(pool)) for pool in ('node1', 'noext')}
+        if all(new[p] and not (new[p] & old[p]) and len(new[p]) == len(old[p]) for p in new):
+            time.sleep(0.5)
+            return
+        time.sleep(0.2)
+    raise RuntimeError('php-fpm did not restart its workers')
+
+
+def memory_phase():
+    """Worker memory of node1 (extension loaded, plugin active) vs noext (no extension: the plugin
+    boots, finds no extension and registers nothing), after the same requests on fresh workers."""
+    reload_fpm()
+    result = {}
+    # Wait until both pools answer, without counting towards the 1,000.
+    for base in (SITE['url'], SITE['noext_url']):
+        for _ in range(50):
+            try:
+                if https_request(base, '/wpoa-health.php')[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+    steps = [('health', '/wpoa-health.php'), ('posts', '/wp-json/wp/v2/posts')]
+    for step, path in steps:
+        for pool, base in (('node1', SITE['url']), ('noext', SITE['noext_url'])):
+            bad = hammer(base, path, RSS_REQUESTS)
+            if bad:
+                raise RuntimeError('memory phase: %s %s answered %s' % (base, path, sorted(set(bad))))
+            mems = [m for m in (mem_of(p) for p in pool_workers(pool)) if m]
+            result.setdefault(step, {})[pool] = {
+                'workers': len(mems),
+                'rss_kib': [m['rss'] for m in mems],
+                'pss_kib': [m['pss'] for m in mems],
+                'private_kib': [m['private'] for m in mems],
+            }
+    health = https_request(SITE['url'], '/wpoa-health.php')[2]
+    result['node1_health'] = json.loads(health)
+    result['noext_health'] = json.loads(https_request(SITE['noext_url'], '/wpoa-health.php')[2])
+    return result
+
+
+PROFILE_MU = 'wpoa-bench-profile.php'
+
+
+def profile_phase(scenarios):
+    """Per-request SQL queries and PHP time inside authentication, from a must-use plugin copied
+    into this stack's WordPress only for this phase (benches/stack/profile-mu.php)."""
+    mu_dir = os.path.join(SITE['wp_path'], 'wp-content', 'mu-plugins')
+    os.makedirs(mu_dir, exist_ok=True)
+    target = os.path.join(mu_dir, PROFILE_MU)
+    with open(os.path.join(HERE, 'profile-mu.php')) as src, open(target, 'w') as dst:
+        dst.write(src.read())
+    out = {}
+    try:
+        for scn in scenarios:
+            if scn.get('bodies'):
+                continue
+            samples = []
+            for i in range(25):
+                hdr = {'Accept': 'application/json', 'X-Wpoa-Bench-Profile': '1'}
+                if scn.get('auth'):
+                    hdr['Authorization'] = scn['auth']
+                status, headers, _ = https_request(scn['base'], scn['path'], headers=hdr)
+                raw = headers.get('X-Wpoa-Bench-Profile') or headers.get('x-wpoa-bench-profile')
+                if status != 200 or not raw:
+                    raise RuntimeError('profile: %s answered %s (profile header %s)' % (scn['name'], status, bool(raw)))
+                if i >= 5:  # the first few warm this connection's worker
+                    samples.append(json.loads(raw))
+            out[scn['name']] = {
+                'queries': statistics.median(s['queries'] for s in samples),
+                'auth_ms': statistics.median(s['auth_ms'] for s in samples),
+                'auth_cpu_ms': statistics.median(s['auth_cpu_ms'] for s in samples),
+                'auth_cpu_ms_range': [min(s['auth_cpu_ms'] for s in samples), max(s['auth_cpu_ms'] for s in samples)],
+                'php_ms': statistics.median(s['php_ms'] for s in samples),
+                'sql': samples[-1]['sql'],
+            }
+    finally:
+        os.unlink(target)
+    return out
+
+
+def micro_phase():
+    """benches/stack/micro.php in the CLI with the stack's copy of the extension."""
+    so = SITE['ext_so']
+    r = subprocess.run(['php', '-n', '-d', 'extension=' + so, os.path.join(HERE, 'micro.php')],
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        return {'error': (r.stderr or r.stdout)[-1000:]}
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    ri = subprocess.run(['php', '-n', '-d', 'extension=' + so, '--ri', 'wp_oauth'], capture_output=True, text=True)
+    res['php_ri'] = ri.stdout.strip()
+    return res
+
+
+def mint(kind, count, creds):
+    path = os.path.join(OUT, 'bodies-%s.txt' % kind)
+    wp_eval(os.path.join(HERE, 'mint.php'), {
+        'WPOA_BENCH_MINT': kind, 'WPOA_BENCH_COUNT': str(count), 'WPOA_BENCH_FILE': path,
+        'WPOA_BENCH_CLIENT': creds['client_id'], 'WPOA_BENCH_REDIRECT': creds['redirect_uri'],
+    })
+    return path
+
+
+def check(scn, anon_body):
+    """One request of the scenario must succeed as the expected user before it is measured; the
+    authenticated posts list must be byte-identical to the anonymous one, so the scenarios differ
+    only in authentication. Returns the anonymous posts body."""
+    hdr = {'Accept': 'application/json'}
+    if scn.get('auth'):
+        hdr['Authorization'] = scn['auth']
+    status, _, body = https_request(scn['base'], scn['path'], headers=hdr)
+    if status != 200:
+        raise RuntimeError('%s: %s answered %d: %s' % (scn['name'], scn['path'], status, body[:300]))
+    if scn['path'].endswith('/users/me'):
+        me = json.loads(body)
+        if me.get('id') != SITE['users'][scn['user']]['id']:
+            raise RuntimeError('%s: /users/me is user %r, not %s' % (scn['name'], me.get('id'), scn['user']))
+    elif scn.get('auth'):
+        if body != anon_body:
+            raise RuntimeError('%s: the posts list differs from the anonymous one' % scn['name'])
+    else:
+        anon_body = body
+    return anon_body
+
+
+def machine_info():
+    model = ''
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                model = line.split(':', 1)[1].strip()
+                break
+    mem = ''
+    with open('/proc/meminfo') as f:
+        mem = f.readline().split(':', 1)[1].strip()
+    ver = lambda cmd: subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip()
+    return {
+        'nproc': os.cpu_count(),
+        'cpu_model': model,
+        'kernel': platform.release(),
+        'mem_total': mem,
+        'os': ver('. /etc/os-release && echo "$PRETTY_NAME"'),
+        'php': ver('php -r "echo PHP_VERSION;"'),
+        'nginx': ver('nginx -v 2>&1 | cut -d/ -f2'),
+        'mariadb': ver('mariadbd --version | cut -d" " -f4'),
+        'wrk': ver('wrk -v 2>&1 | head -1 | cut -d" " -f2'),
+        'wordpress': ver("php -r 'include \"%s/wp-includes/version.php\"; echo $wp_version;'" % SITE['wp_path']),
+        'git': ver('git -C %s rev-parse --short HEAD' % REPO),
+    }
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    started = time.time()
+    log('set-up: application passwords and bearer tokens (%s)' % SITE['url'])
+    creds = wp_eval(os.path.join(HERE, 'setup.php'), {'WPOA_BENCH_USERS': '%s,%s' % (POSTS_USER, ME_USER)})
+    b64 = __import__('base64').b64encode
+
+    def app(login):
+        return 'Basic ' + b64(('%s:%s' % (login, creds['users'][login]['app_password'])).encode()).decode()
+
+    def bearer(login):
+        return 'Bearer ' + creds['users'][login]['bearer']
+
+    have_bearer = bool(creds['users'][POSTS_USER].get('bearer')) and creds.get('has_bearer_auth')
+    posts, me = '/wp-json/wp/v2/posts', '/wp-json/wp/v2/users/me'
+    U = SITE['url']
+    scenarios = [
+        {'name': 'posts-anonymous', 'base': U, 'path': posts, 'lua': 'wrk-get.lua'},
+        {'name': 'posts-app-password', 'base': U, 'path': posts, 'lua': 'wrk-get.lua', 'auth': app(POSTS_USER), 'user': POSTS_USER},
+    ]
+    missing = []
+    if have_bearer:
+        scenarios.append({'name': 'posts-bearer', 'base': U, 'path': posts, 'lua': 'wrk-get.lua',
+                          'auth': bearer(POSTS_USER), 'user': POSTS_USER})
+    else:
+        missing.append('bearer scenarios: %s' % (creds.get('plugin_problem') or 'no Bearer_Authenticator yet'))
+    scenarios.append({'name': 'me-app-password', 'base': U, 'path': me, 'lua': 'wrk-get.lua', 'auth': app(ME_USER), 'user': ME_USER})
+    if have_bearer:
+        scenarios.append({'name': 'me-bearer', 'base': U, 'path': me, 'lua': 'wrk-get.lua',
+                          'auth': bearer(ME_USER), 'user': ME_USER})
+    token_ok = creds.get('has_token_route') and creds.get('has_code_repo')
+    if token_ok and os.environ.get('BENCH_SKIP_TOKEN') != '1':
+        tok = '/wp-json/wp-oauth/v1/token'
+        scenarios.append({'name': 'token-code-exchange', 'base': U, 'path': tok, 'lua': 'wrk-bodies.lua', 'mint': 'code'})
+        scenarios.append({'name': 'token-refresh', 'base': U, 'path': tok, 'lua': 'wrk-bodies.lua', 'mint': 'refresh'})
+    else:
+        missing.append('token endpoint scenarios: token route %s, Code_Repository %s' % (
+            'present' if creds.get('has_token_route') else 'missing', 'present' if creds.get('has_code_repo') else 'missing'))
+    for m in missing:
+        log('SKIPPED ' + m)
+
+    anon_body = None
+    for scn in scenarios:
+        if not scn.get('mint'):
+            anon_body = check(scn, anon_body)
+
+    results = {'started': time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(started)),
+               'config': {'rounds': ROUNDS, 'duration_s': DURATION, 'warmup_s': WARMUP, 'threads': THREADS,
+                          'connections': CONNECTIONS, 'rss_requests': RSS_REQUESTS},
+               'machine': machine_info(), 'setup': dict({k: v for k, v in creds.items() if k != 'users'}, posts_user=POSTS_USER, me_user=ME_USER,
+                                                                  users={l: {'id': u['id'], 'app_passwords': u['app_passwords'], 'scope': u.get('scope')} for l, u in creds['users'].items()}),
+               'skipped': missing, 'runs': []}
+
+    log('memory: fresh php-fpm workers, %d requests per pool (health page, then posts)' % RSS_REQUESTS)
+    results['memory'] = memory_phase()
+
+    # Bodies: the best rate seen so far bounds how many single-use tokens a run can consume.
+    def bodies_needed(seconds):
+        return int(max(150.0, best_rps) * seconds * 1.5) + 200
+
+    best_rps = 100.0
+    log('warm-up: %d s per scenario' % WARMUP)
+    for scn in scenarios:
+        if scn.get('mint'):
+            scn['bodies'] = mint(scn['mint'], bodies_needed(WARMUP), creds)
+        run_wrk(scn, WARMUP, measure=False)
+
+    for r in range(ROUNDS):
+        order = scenarios if r % 2 == 0 else list(reversed(scenarios))
+        for scn in order:
+            if scn.get('mint'):
+                scn['bodies'] = mint(scn['mint'], bodies_needed(DURATION), creds)
+                time.sleep(0.5)
+            res = run_wrk(scn, DURATION)
+            res['round'] = r + 1
+            best_rps = max(best_rps, res['rps'])
+            results['runs'].append(res)
+            log('round %d %-20s %7.1f req/s  p50 %6.1f ms  p99 %6.1f ms  php-fpm %6.2f ms/req  bg %.2f cores%s' % (
+                r + 1, scn['name'], res['rps'], res['p50_ms'], res['p99_ms'], res['fpm_cpu_ms_per_req'],
+                res['background_cores'], ('  NON-2xx: %s' % res['statuses']) if res['bad'] else ''))
+
+    log('profile: SQL queries and time in authentication per request')
+    try:
+        results['profile'] = profile_phase(scenarios)
+    except Exception as e:  # the numbers above stand without it
+        results['profile'] = {'error': str(e)}
+        log('profile failed: %s' % e)
+
+    log('micro-benchmark: verified-token cache and secret verification (CLI)')
+    results['micro'] = micro_phase() if os.path.exists(SITE['ext_so']) else {'error': 'extension not built'}
+    results['elapsed_s'] = time.time() - started
+    with open(os.path.join(OUT, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    log('results: %s (%.0f s)' % (os.path.join(OUT, 'results.json'), results['elapsed_s']))
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (RuntimeError, OSError) as e:
+        print('[bench] ERROR: %s' % e, file=sys.stderr)
+        sys.exit(1)
