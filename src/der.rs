@@ -85,7 +85,7 @@ impl<'a> Reader<'a> {
         match c {
             [] => Err(BAD),
             [b, ..] if b & 0x80 != 0 => Err(BAD),
-            [0, rest @ ..] if rest.is_empty() => Ok(c),
+            [0] => Ok(c),
             [0, rest @ ..] => Ok(rest),
             _ => Ok(c),
         }

@@ -56,6 +56,7 @@ impl TokenException {
     /// Longer than max_length.
     pub const TOO_LONG: i64 = 102;
     /// A segment is not canonical unpadded base64url.
+    #[php(name = "INVALID_BASE64")]
     pub const INVALID_BASE64: i64 = 103;
     /// Header or claims are not a valid JSON object.
     pub const INVALID_TOKEN_JSON: i64 = 104;
