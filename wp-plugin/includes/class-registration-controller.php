@@ -445,7 +445,9 @@ final class Registration_Controller {
 		if ( null === $token ) {
 			throw self::token_error( __( 'A registration access token is required (Authorization: Bearer).', 'wp-oauth' ), false );
 		}
-		$client = Client_Repository::find( (string) $request->get_param( 'client_id' ) );
+		// The URL parameter, never get_param(): a JSON body's `client_id` takes precedence there.
+		$url_params = $request->get_url_params();
+		$client     = Client_Repository::find( (string) ( $url_params['client_id'] ?? '' ) );
 		if ( null === $client || null === $client->registration_token_hash || strlen( $token ) > 512
 			|| ! Crypto::secret_verify( $token, $client->registration_token_hash ) ) {
 			throw self::token_error( __( 'The registration access token is not valid for this URL.', 'wp-oauth' ), true );
@@ -496,10 +498,13 @@ final class Registration_Controller {
 			/* translators: %d: maximum size in bytes. */
 			throw Client_Metadata::error( sprintf( __( 'The request body is too large (at most %d bytes).', 'wp-oauth' ), self::max_body_bytes() ) );
 		}
-		$decoded = json_decode( $body, true, 16 );
+		$object = json_decode( $body, false, 16 );
 		if ( JSON_ERROR_NONE !== json_last_error() ) {
 			throw Client_Metadata::error( __( 'The request body is not valid JSON.', 'wp-oauth' ) );
 		}
-		return $decoded;
+		if ( ! $object instanceof \stdClass ) {
+			throw Client_Metadata::error( __( 'The client metadata must be a JSON object.', 'wp-oauth' ) );
+		}
+		return json_decode( $body, true, 16 );
 	}
 }
