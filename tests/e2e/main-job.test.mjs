@@ -10,7 +10,7 @@ import * as oauth from 'oauth4webapi';
 import { site, httpsFetch, getJson, dbQuery, launchBrowser } from './lib/site.mjs';
 import { fetchOpts, loopbackRedirect, authorize, exchangeCode, verifyAccessToken } from './lib/flow.mjs';
 
-// A 1×1 red PNG (the classic 68-byte test image).
+// A 1×1 red PNG (70 bytes).
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
 const RUN_ID = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 const TITLE = `Main job ${RUN_ID}`;
