@@ -496,6 +496,34 @@ final class BearerAuthenticatorTest extends PHPUnit\Framework\TestCase
         }
     }
 
+    public function testTokensOfARetiredKeyStayValidUntilTheyExpire(): void
+    {
+        $old = $this->mint();
+        $oldKid = \Wpoa\Keys::current()['kid'];
+        \Wpoa\Keys::rotate();
+        $this->assertNotSame($oldKid, \Wpoa\Keys::current()['kid']);
+        $new = $this->mint();
+        foreach ([$old, $new] as $m) {
+            $this->restRequest('Bearer ' . $m['token']);
+            $this->assertSame($m['user_id'], $this->currentUser());
+        }
+        // Once the retired key has left the JWKS, its tokens stop working.
+        $keys = \Wpoa\Keys::stored();
+        foreach ($keys as &$key) {
+            if ($key['kid'] === $oldKid) {
+                $key['retired_at'] = time() - DAY_IN_SECONDS;
+            }
+        }
+        unset($key);
+        update_option(\Wpoa\Keys::OPTION_KEYS, $keys, false);
+        \Wpoa\Keys::rebuild_jwks();
+        $this->restRequest('Bearer ' . $old['token']);
+        $this->assertSame(0, $this->currentUser());
+        $this->assertSame(['unknown_kid'], $this->failures);
+        $this->restRequest('Bearer ' . $new['token']);
+        $this->assertSame($new['user_id'], $this->currentUser());
+    }
+
     public function testChallengeKeepsOnlyQuotedStringCharacters(): void
     {
         $c = \Wpoa\Bearer_Authenticator::challenge(['error' => 'invalid_token', 'error_description' => "Ce jeton \"expiré\"\\\n"]);
