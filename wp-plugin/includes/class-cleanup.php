@@ -98,6 +98,8 @@ final class Cleanup {
 			}
 		}
 
+		// Never publish an empty key set (a site activated before the extension was loaded has no key yet).
+		Keys::ensure_key();
 		$jwks                     = json_decode( Keys::rebuild_jwks(), true );
 		$counts['keys_published'] = is_array( $jwks ) && isset( $jwks['keys'] ) && is_array( $jwks['keys'] ) ? count( $jwks['keys'] ) : 0;
 
