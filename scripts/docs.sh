@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Renders the sequence diagrams of docs/flows/*.mmd to docs/flows/*.svg with Mermaid's own CLI
 # (@mermaid-js/mermaid-cli, pinned in docs/tools/package-lock.json) driving Debian's Chromium,
-# and copies each .mmd into the matching ```mermaid block of docs/flows.md, so the Markdown,
-# the source and the picture never disagree.
-#   bash scripts/docs.sh           render what changed (a .svg older than its .mmd) and sync flows.md
+# and copies each .mmd into the matching ```mermaid block of docs/flows.md (and each example of
+# docs/examples/ into its block of docs/client-guide.md), so the Markdown, the sources and the
+# pictures never disagree.
+#   bash scripts/docs.sh           render what changed (a .svg not made from its current .mmd), sync the Markdown
 #   bash scripts/docs.sh --all     render every diagram
-#   bash scripts/docs.sh --check   exit 1 if flows.md or any .svg is out of date (renders nothing)
+#   bash scripts/docs.sh --check   exit 1 if the Markdown or any .svg is out of date (renders nothing; no npm)
 # Installs its tool idempotently: `npm ci` in docs/tools when node_modules is missing or stale;
 # never downloads a browser (PUPPETEER_SKIP_DOWNLOAD=1, docs/tools/puppeteer.json -> /usr/bin/chromium).
 set -euo pipefail
@@ -15,14 +16,16 @@ FLOWS=$REPO/docs/flows
 MD=$REPO/docs/flows.md
 mode=${1:-changed}
 
-# --- keep docs/flows.md's ```mermaid blocks equal to the .mmd files --------------------------------
-# A block is introduced by the line <!-- diagram: flows/NAME.mmd --> and is the next ```mermaid fence.
-sync_md() { # out-file
+# --- keep the Markdown's code blocks equal to their source files ---------------------------------
+# A block is introduced by a line <!-- diagram: PATH --> or <!-- include: PATH --> (PATH relative to
+# docs/) and is the next ``` fence; its body is replaced by the file's content.
+SYNCED=("$REPO/docs/flows.md" "$REPO/docs/client-guide.md")
+sync_md() { # in-file out-file
   awk -v dir="$REPO/docs" '
-    /^<!-- diagram: flows\/[A-Za-z0-9_-]+\.mmd -->$/ {
-      src = $0; sub(/^<!-- diagram: /, "", src); sub(/ -->$/, "", src); want = dir "/" src; print; next
+    /^<!-- (diagram|include): [A-Za-z0-9_.\/-]+ -->$/ {
+      src = $0; sub(/^<!-- (diagram|include): /, "", src); sub(/ -->$/, "", src); want = dir "/" src; print; next
     }
-    want != "" && /^```mermaid$/ {
+    want != "" && /^```/ {
       print
       while ((getline line < want) > 0) print line
       close(want)
@@ -31,14 +34,17 @@ sync_md() { # out-file
     skipping && /^```$/ { skipping = 0; print; next }
     skipping { next }
     { print }
-  ' "$MD" > "$1"
+  ' "$1" > "$2"
 }
 
 if [ "$mode" = --check ]; then
   bad=0
-  tmp=$(mktemp); sync_md "$tmp"
-  cmp -s "$tmp" "$MD" || { echo "[docs] docs/flows.md is out of sync with docs/flows/*.mmd (run: bash scripts/docs.sh)"; bad=1; }
-  rm -f "$tmp"
+  for md in "${SYNCED[@]}"; do
+    [ -f "$md" ] || continue
+    tmp=$(mktemp); sync_md "$md" "$tmp"
+    cmp -s "$tmp" "$md" || { echo "[docs] ${md#"$REPO"/} is out of sync with the files it includes (run: bash scripts/docs.sh)"; bad=1; }
+    rm -f "$tmp"
+  done
   for mmd in "$FLOWS"/*.mmd; do
     svg=${mmd%.mmd}.svg
     grep -qF "<!-- diagram: flows/$(basename "$mmd") -->" "$MD" || { echo "[docs] $(basename "$mmd") is not shown in docs/flows.md"; bad=1; }
@@ -46,7 +52,7 @@ if [ "$mode" = --check ]; then
     src_sum=$(sha256sum "$mmd" | cut -d' ' -f1)
     grep -q "wpoa-source-sha256:$src_sum" "$svg" || { echo "[docs] ${svg#"$REPO"/} was not rendered from the current ${mmd#"$REPO"/} (run: bash scripts/docs.sh)"; bad=1; }
   done
-  (( bad == 0 )) && echo "[docs] diagrams and docs/flows.md are up to date"
+  (( bad == 0 )) && echo "[docs] diagrams, docs/flows.md and docs/client-guide.md are up to date"
   exit $bad
 fi
 
@@ -77,7 +83,10 @@ for mmd in "$FLOWS"/*.mmd; do
   rm -f "$svg.tmp.svg"
   n=$((n + 1))
 done
-tmp=$(mktemp); sync_md "$tmp"
-if ! cmp -s "$tmp" "$MD"; then cp "$tmp" "$MD"; echo "[docs] updated docs/flows.md from the .mmd files"; fi
-rm -f "$tmp"
+for md in "${SYNCED[@]}"; do
+  [ -f "$md" ] || continue
+  tmp=$(mktemp); sync_md "$md" "$tmp"
+  if ! cmp -s "$tmp" "$md"; then cp "$tmp" "$md"; echo "[docs] updated ${md#"$REPO"/} from the files it includes"; fi
+  rm -f "$tmp"
+done
 echo "[docs] $n diagram(s) rendered; docs/flows/*.svg up to date"
