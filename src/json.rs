@@ -10,15 +10,21 @@ pub const MAX_DEPTH: usize = 32;
 pub fn depth_ok(value: &Value, max: usize) -> bool {
     let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
     while let Some((v, d)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(o) => Box::new(o.values()),
-            _ => continue,
-        };
-        if d + 1 > max {
-            return false;
+        match v {
+            Value::Array(a) if !a.is_empty() => {
+                if d + 1 > max {
+                    return false;
+                }
+                stack.extend(a.iter().map(|c| (c, d + 1)));
+            }
+            Value::Object(o) if !o.is_empty() => {
+                if d + 1 > max {
+                    return false;
+                }
+                stack.extend(o.values().map(|c| (c, d + 1)));
+            }
+            _ => {}
         }
-        stack.extend(children.map(|c| (c, d + 1)));
     }
     true
 }

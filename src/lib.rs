@@ -34,4 +34,4 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const SUPPORTED_ALGORITHMS: &[&str] = &["HS256", "ES256", "EdDSA", "RS256", "PS256"];
 
 /// The cryptographic backend and its version, as shown by `php --ri wp_oauth`.
-pub const CRYPTO_BACKEND: &str = "ring 0.17";
+pub const CRYPTO_BACKEND: &str = concat!("ring ", env!("WP_OAUTH_RING_VERSION"));
