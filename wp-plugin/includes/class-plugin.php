@@ -230,7 +230,7 @@ final class Plugin {
 	 */
 	public static function is_oauth_endpoint_request(): bool {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only.
-		$route = isset( $_GET['rest_route'] ) ? (string) wp_unslash( $_GET['rest_route'] ) : '';
+		$route = isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ? (string) wp_unslash( $_GET['rest_route'] ) : '';
 		if ( '' === $route ) {
 			$uri    = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
 			$path   = (string) wp_parse_url( $uri, PHP_URL_PATH );
