@@ -5,6 +5,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import { statSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateKeyPair, SignJWT, decodeProtectedHeader } from 'jose';
 import { site, httpsFetch, getJson, postJson, wpEval, wpEvalJson, dbQuery, caCert, launchBrowser, loginAs } from './lib/site.mjs';
 
@@ -81,8 +83,12 @@ function rawRequest(path, headerLines) {
   });
 }
 
+const DEBUG_LOG = join(site.logs, 'wp-debug.log');
+const logSize = () => { try { return statSync(DEBUG_LOG).size; } catch { return 0; } };
 let author;
+let logStart = 0;
 before(() => {
+  logStart = logSize();
   author = mint({ role: 'author', scope: 'read write' });
 });
 
@@ -300,4 +306,10 @@ test('revocation is immediate: the next request after revoking the grant is refu
 test('the plugin\'s own OAuth endpoints ignore bearer authentication', async () => {
   const res = await postJson('/wp-json/wp-oauth/v1/token', { grant_type: 'authorization_code', code: 'x' }, { headers: { authorization: 'Bearer garbage' } });
   assert.notEqual(res.body.error, 'invalid_token', JSON.stringify(res.body));
+});
+
+test('none of this left a PHP warning or error from the bearer code', () => {
+  const text = logSize() > logStart ? readFileSync(DEBUG_LOG).subarray(logStart).toString('utf8') : '';
+  const ours = text.split('\n').filter((l) => /class-(bearer-authenticator|scope-enforcer)\.php/.test(l));
+  assert.deepEqual(ours, []);
 });
