@@ -80,7 +80,7 @@ final class BasicsTest extends TestCase
         for ($i = 0; $i < 1000; $i++) {
             wp_oauth_secret_verify($secret, $hash);
         }
-        $this->assertLessThan(50_000, (hrtime(true) - $t) / 1000, 'µs per 1000 verifications ≤ 50 µs each');
+        $this->assertLessThan(200_000, (hrtime(true) - $t) / 1000, 'µs per 1000 verifications: ≤ 200 µs each even on a loaded machine (PBKDF2 would take ~0.3 s each)');
     }
 
     public function testLowEntropySecretsUsePbkdf2(): void
