@@ -141,3 +141,16 @@ test('client-guide.md shows the examples exactly as they are tested', () => {
       `the block for examples/${file} is out of date: run bash scripts/docs.sh`);
   }
 });
+
+test('host-guide.md documents every wpoa_ filter and action the plugin has', () => {
+  const guide = readFileSync(join(REPO, 'docs/host-guide.md'), 'utf8');
+  const php = execFileSync('grep', ['-rhoPz', "(apply_filters|do_action)\\(\\s*'wpoa_[a-z_]+'", join(REPO, 'wp-plugin')], { encoding: 'utf8' });
+  const hooks = [...new Set([...php.matchAll(/'(wpoa_[a-z_]+)'/g)].map((m) => m[1]))].sort();
+  assert.ok(hooks.length >= 40, `found the plugin's hooks (${hooks.length})`);
+  const missing = hooks.filter((h) => !guide.includes(`| \`${h}\` |`));
+  assert.deepEqual(missing, [], 'every hook has a row in a table of docs/host-guide.md');
+});
+
+test('the rendered diagrams and the Markdown are made from the current sources (scripts/docs.sh --check)', () => {
+  execFileSync('bash', [join(REPO, 'scripts/docs.sh'), '--check'], { encoding: 'utf8', stdio: 'pipe' });
+});
