@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { site, REPO, launchBrowser, loginAs, dbQuery } from './lib/site.mjs';
+import { site, REPO, launchBrowser, loginAs, dbQuery, screenshot } from './lib/site.mjs';
 
 const EXAMPLES = join(REPO, 'docs/examples');
 const PYTHON = join(REPO, '.venv/bin/python');
@@ -26,7 +26,7 @@ before(() => {
 });
 
 /** Runs an example, plays the user in the browser, resolves with its output once it exits. */
-async function runExample(cmd, args, { pasteRedirect = false } = {}) {
+async function runExample(cmd, args, { pasteRedirect = false, screenshotPath = null } = {}) {
   const child = spawn(cmd, args, {
     cwd: REPO,
     env: {
@@ -61,6 +61,7 @@ async function runExample(cmd, args, { pasteRedirect = false } = {}) {
     const [row] = dbQuery(`SELECT client_name FROM wp_oauth_clients WHERE client_id = '${clientId.replace(/[^A-Za-z0-9_-]/g, '')}'`);
     assert.ok(row, 'the registered client is in the database');
     assert.match(await browser.page.locator('body').innerText(), new RegExp(escapeRe(row.client_name)), 'the consent screen names the app');
+    if (screenshotPath) await screenshot(browser.page, screenshotPath);
     const request = browser.page.waitForRequest((r) => r.url().startsWith('http://127.0.0.1:'));
     await browser.page.click('#wpoa-approve');
     redirect = new URL((await request).url());
@@ -112,7 +113,8 @@ function assertCompleteRun({ stdout, clientId, redirect }, clientName) {
 }
 
 test('JavaScript example (oauth4webapi) connects, calls the API, refreshes and revokes', { timeout: TIMEOUT }, async () => {
-  const run = await runExample(process.execPath, [join(EXAMPLES, 'js/connect.mjs'), site.url]);
+  // The README shows this consent screen: a real one, from this run.
+  const run = await runExample(process.execPath, [join(EXAMPLES, 'js/connect.mjs'), site.url], { screenshotPath: 'docs/screenshots/consent-screen.png' });
   assertCompleteRun(run, 'Example CLI (oauth4webapi)');
 });
 
