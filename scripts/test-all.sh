@@ -74,12 +74,14 @@ suite() { # name script
   if (( rc != 0 && f == 0 )); then
     f=1   # the runner failed without reporting a failed test (crash, build error, no summary)
   fi
+  local note=""
   if (( rc == 0 && p == 0 && f == 0 )); then
-    echo "!!! $name: no test summary found in the output"
+    echo "!!! $name: NO TESTS RUN (no test summary found in the output)"
+    note=", NO TESTS RUN"
   fi
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
   (( rc != 0 || f != 0 )) && bad_suites+=("$name")
-  summary+=("$name: $p passed, $f failed, exit $rc, $(( ($(now_ms) - ts) / 1000 )) s (log: $log)")
+  summary+=("$name: $p passed, $f failed, exit $rc$note, $(( ($(now_ms) - ts) / 1000 )) s (log: $log)")
 }
 
 step deps bash scripts/deps.sh
