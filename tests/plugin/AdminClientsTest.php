@@ -210,6 +210,18 @@ final class AdminClientsTest extends PHPUnit\Framework\TestCase
         $this->assertStringContainsString('&lt;script&gt;alert(1)&lt;/script&gt;', $html);
     }
 
+    public function testListNamesNeverAuthorizedRegistrations(): void
+    {
+        \Wpoa\Client_Repository::insert(['client_id' => 'nameless-dyn', 'redirect_uris' => ['https://a.example/cb'], 'metadata' => []]);
+        \Wpoa\Client_Repository::insert(['client_id' => 'used-dyn', 'redirect_uris' => ['https://a.example/cb'], 'metadata' => ['client_name' => 'Used']]);
+        \Wpoa\Client_Repository::mark_used('used-dyn');
+        $html = self::render(new \Wpoa\Admin_Clients());
+        $this->assertStringContainsString('(no name)', $html);
+        $this->assertStringContainsString('1 self-registered client has never been authorized by anyone; such clients are deleted 1 week after registering.', $html);
+        update_option('wpoa_abandoned_client_ttl', 0);
+        $this->assertStringContainsString('Automatic cleanup is off.', self::render(new \Wpoa\Admin_Clients()));
+    }
+
     private function assertDies(int $status, callable $fn): void
     {
         $level = ob_get_level();

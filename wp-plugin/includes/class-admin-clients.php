@@ -484,7 +484,7 @@ final class Admin_Clients {
 			printf(
 				'<td><strong><a href="%1$s">%2$s</a></strong><br><code>%3$s</code><div class="row-actions"><span class="edit"><a href="%1$s">%4$s</a> | </span><span class="delete">%5$s</span></div></td>',
 				esc_url( self::url( array( 'view' => 'edit', 'client_id' => $client->client_id ) ) ),
-				esc_html( $client->name() ),
+				esc_html( $client->name() !== $client->client_id ? $client->name() : __( '(no name)', 'wp-oauth' ) ),
 				esc_html( $client->client_id ),
 				esc_html__( 'Edit', 'wp-oauth' ),
 				$this->delete_form( $client ) // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built from escaped parts.
@@ -501,6 +501,18 @@ final class Admin_Clients {
 			echo '</tr>';
 		}
 		echo '</tbody></table>';
+		$abandoned = count( Client_Repository::list_never_authorized( 0, 1000 ) );
+		if ( $abandoned > 0 ) {
+			$ttl = Client_Repository::abandoned_client_ttl();
+			if ( 0 === $ttl ) {
+				/* translators: %d: number of clients. */
+				$text = sprintf( _n( '%d self-registered client has never been authorized by anyone. Automatic cleanup is off.', '%d self-registered clients have never been authorized by anyone. Automatic cleanup is off.', $abandoned, 'wp-oauth' ), $abandoned );
+			} else {
+				/* translators: 1: number of clients, 2: human-readable age, e.g. "7 days". */
+				$text = sprintf( _n( '%1$d self-registered client has never been authorized by anyone; such clients are deleted %2$s after registering.', '%1$d self-registered clients have never been authorized by anyone; such clients are deleted %2$s after registering.', $abandoned, 'wp-oauth' ), $abandoned, human_time_diff( 0, $ttl ) );
+			}
+			echo '<p class="description" id="wpoa-never-authorized">' . esc_html( $text ) . '</p>';
+		}
 		$this->render_settings();
 	}
 
