@@ -464,14 +464,14 @@ final class Admin_Clients {
 		echo '<p>' . esc_html__( 'Applications that can ask your users for access to this site through OAuth. Deleting a client signs it out everywhere.', 'wp-oauth' ) . '</p>';
 		echo '<table class="wp-list-table widefat fixed striped" id="wpoa-clients-table"><thead><tr>';
 		foreach ( array(
-			__( 'Name', 'wp-oauth' ),
-			__( 'Type', 'wp-oauth' ),
-			__( 'Redirect URIs', 'wp-oauth' ),
-			__( 'Created', 'wp-oauth' ),
-			__( 'Last used', 'wp-oauth' ),
-			__( 'Users', 'wp-oauth' ),
+			array( __( 'Name', 'wp-oauth' ), '22%' ),
+			array( __( 'Type', 'wp-oauth' ), '16%' ),
+			array( __( 'Redirect URIs', 'wp-oauth' ), '30%' ),
+			array( __( 'Created', 'wp-oauth' ), '12%' ),
+			array( __( 'Last used', 'wp-oauth' ), '12%' ),
+			array( __( 'Users', 'wp-oauth' ), '8%' ),
 		) as $heading ) {
-			echo '<th scope="col">' . esc_html( $heading ) . '</th>';
+			printf( '<th scope="col" style="width:%1$s">%2$s</th>', esc_attr( $heading[1] ), esc_html( $heading[0] ) );
 		}
 		echo '</tr></thead><tbody>';
 		if ( array() === $clients ) {
