@@ -560,6 +560,16 @@ def main():
         results['profile'] = {'error': str(e)}
         log('profile failed: %s' % e)
 
+    if have_bearer:
+        log('auth breakdown: CPU per piece of bearer verification vs an Application Password check (CLI)')
+        try:
+            results['auth_breakdown'] = wp_eval(os.path.join(HERE, 'auth-breakdown.php'), {
+                'WPOA_BENCH_TOKEN': creds['users'][POSTS_USER]['bearer'],
+                'WPOA_BENCH_APP': creds['users'][POSTS_USER]['app_password'], 'WPOA_BENCH_LOGIN': POSTS_USER})
+        except RuntimeError as e:
+            results['auth_breakdown'] = {'error': str(e)}
+            log('auth breakdown failed: %s' % e)
+
     log('micro-benchmark: verified-token cache and secret verification (CLI)')
     results['micro'] = micro_phase() if os.path.exists(SITE['ext_so']) else {'error': 'extension not built'}
     results['elapsed_s'] = time.time() - started

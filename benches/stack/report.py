@@ -228,6 +228,29 @@ def main():
         pl.append('Profile not run: %s' % prof['error'])
     proftable = '\n'.join(pl)
 
+    # ---- bearer authentication piece by piece ------------------------------------------------
+    bl = []
+    bd = r.get('auth_breakdown') or {}
+    names_bd = [
+        ('jwt_decode_cached', '`Crypto::jwt_decode` of a token this process verified before (signature, iss, aud, typ, exp)'),
+        ('options_issuer_audience_jwks', '`Urls::issuer()`, `Urls::audience()`, `Keys::public_jwks()` (the decode options)'),
+        ('is_rest_request', '`Bearer_Authenticator::is_rest_request()` + `Plugin::is_oauth_endpoint_request()`'),
+        ('grant_state_sql', '`Grant_Repository::bearer_state()`: one primary-key query (grant + jti deny-list)'),
+        ('load_user_sql', '`get_userdata()` + `get_user_meta()` with empty user caches: 2 queries (every logged-in request pays this)'),
+        ('bearer_verify_total', '`Bearer_Authenticator::verify()` in full'),
+        ('bearer_stage1_and_2', 'both stages (`determine_current_user` + `rest_authentication_errors`), as in a request'),
+        ('app_password_check', 'for comparison: `wp_authenticate_application_password()` (user lookup by login + phpass check)'),
+    ]
+    if bd and 'error' not in bd:
+        bl.append('| piece | µs CPU per call (median of 15 batches × 100) |')
+        bl.append('|---|---|')
+        for k, label in names_bd:
+            if k in bd:
+                bl.append('| %s | %.1f |' % (label, bd[k]))
+    elif bd.get('error'):
+        bl.append('Breakdown not run: %s' % bd['error'])
+    breakdown = '\n'.join(bl)
+
     # ---- extension's own micro-benchmark ----------------------------------------------------
     ext_md = os.path.join(REPO, 'docs', 'benchmarks-ext.md')
     if os.path.exists(ext_md):
@@ -305,6 +328,14 @@ and data. RSS counts shared pages (the `.so` text, opcache's shared memory) in e
 ## Where the time goes (profile)
 
 {proftable}
+
+### Bearer authentication, piece by piece
+
+`benches/stack/auth-breakdown.php`, in the PHP CLI inside the same WordPress (no opcache: the code
+is compiled once before the loops), user caches emptied before each call as in a request without
+a persistent object cache:
+
+{breakdown}
 
 ## Extension micro-benchmark (PHP CLI, one process = one php-fpm worker's caches)
 

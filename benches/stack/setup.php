@@ -46,8 +46,6 @@ if ( $wpoa_bench_plugin ) {
 	$wpoa_bench_out['client_id'] = $client_id;
 	$routes                      = rest_get_server()->get_routes();
 	$wpoa_bench_out['has_token_route'] = isset( $routes[ '/' . \Wpoa\Plugin::REST_NAMESPACE . '/token' ] );
-	global $wpdb;
-	$wpoa_bench_out['autoload_jwks'] = $wpdb->get_var( $wpdb->prepare( "SELECT autoload FROM {$wpdb->options} WHERE option_name = %s", \Wpoa\Keys::OPTION_JWKS ) );
 }
 
 foreach ( $wpoa_bench_logins as $login ) {
@@ -85,5 +83,10 @@ foreach ( $wpoa_bench_logins as $login ) {
 		$entry['scope']      = $scope;
 	}
 	$wpoa_bench_out['users'][ $login ] = $entry;
+}
+if ( $wpoa_bench_plugin ) {
+	// After minting (the first token creates the signing key and the public JWKS option).
+	global $wpdb;
+	$wpoa_bench_out['autoload_jwks'] = $wpdb->get_var( $wpdb->prepare( "SELECT autoload FROM {$wpdb->options} WHERE option_name = %s", \Wpoa\Keys::OPTION_JWKS ) );
 }
 echo wp_json_encode( $wpoa_bench_out ), "\n";

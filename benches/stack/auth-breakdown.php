@@ -1,0 +1,112 @@
+<?php
+/**
+ * Where the CPU of one bearer authentication goes, piece by piece, compared with an Application
+ * Password check. Run inside the site by scripts/wp-eval.php (bench.py does it), after setup.php:
+ *   WPOA_BENCH_TOKEN   an access token for WPOA_BENCH_LOGIN's grant
+ *   WPOA_BENCH_APP     that user's Application Password;  WPOA_BENCH_LOGIN its login
+ * Prints one JSON object: µs of CPU (getrusage, user+system) per call, median of batch means.
+ * The WordPress user caches are emptied before every call (clean_user_cache), as in a php-fpm
+ * request without a persistent object cache, where every request loads its user from MariaDB.
+ * The token itself stays in the extension's verified-token cache, as in a worker that has seen
+ * it before.
+ */
+
+$token = (string) getenv( 'WPOA_BENCH_TOKEN' );
+$app   = (string) getenv( 'WPOA_BENCH_APP' );
+$login = (string) getenv( 'WPOA_BENCH_LOGIN' );
+$user  = get_user_by( 'login', $login );
+if ( '' === $token || ! $user ) {
+	throw new RuntimeException( 'WPOA_BENCH_TOKEN and WPOA_BENCH_LOGIN are required' );
+}
+$uid = (int) $user->ID;
+$_SERVER['REQUEST_URI']        = '/wp-json/wp/v2/posts';
+$_SERVER['HTTP_AUTHORIZATION'] = 'Bearer ' . $token;
+
+/**
+ * CPU ns of this process.
+ *
+ * @return int
+ */
+function wpoa_bench_cpu(): int {
+	$r = getrusage();
+	return ( $r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec'] ) * 1000000000 + ( $r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec'] ) * 1000;
+}
+
+/**
+ * Median over batches of the CPU µs per call; $reset runs before each call, outside the clock.
+ *
+ * @param callable      $fn    Measured.
+ * @param callable|null $reset Not measured.
+ * @return float
+ */
+function wpoa_bench_cpu_us( callable $fn, ?callable $reset = null ): float {
+	$means = array();
+	for ( $b = 0; $b < 15; $b++ ) {
+		$sum = 0;
+		for ( $i = 0; $i < 100; $i++ ) {
+			if ( $reset ) {
+				$reset();
+			}
+			$t    = wpoa_bench_cpu();
+			$fn();
+			$sum += wpoa_bench_cpu() - $t;
+		}
+		$means[] = $sum / 100 / 1000;
+	}
+	sort( $means );
+	return round( $means[7], 1 );
+}
+
+$auth  = \Wpoa\Plugin::component( \Wpoa\Bearer_Authenticator::class );
+$fresh = static function () use ( $uid ) {
+	clean_user_cache( $uid );
+};
+$opts  = array(
+	'iss'      => \Wpoa\Urls::issuer(),
+	'aud'      => \Wpoa\Urls::audience(),
+	'typ'      => 'at+jwt',
+	'leeway'   => \Wpoa\Keys::LEEWAY,
+	'required' => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),
+);
+$jwks   = \Wpoa\Keys::public_jwks();
+$claims = \Wpoa\Crypto::jwt_decode( $token, $jwks, $opts );
+$out    = array(
+	'jwt_decode_cached'        => wpoa_bench_cpu_us( static function () use ( $token, $jwks, $opts ) {
+		\Wpoa\Crypto::jwt_decode( $token, $jwks, $opts );
+	} ),
+	'options_issuer_audience_jwks' => wpoa_bench_cpu_us( static function () {
+		\Wpoa\Urls::issuer();
+		\Wpoa\Urls::audience();
+		\Wpoa\Keys::public_jwks();
+	} ),
+	'is_rest_request'          => wpoa_bench_cpu_us( static function () {
+		\Wpoa\Bearer_Authenticator::is_rest_request();
+		\Wpoa\Plugin::is_oauth_endpoint_request();
+	} ),
+	'grant_state_sql'          => wpoa_bench_cpu_us( static function () use ( $claims ) {
+		\Wpoa\Grant_Repository::bearer_state( (int) $claims['grant_id'], (string) $claims['jti'] );
+	} ),
+	'load_user_sql'            => wpoa_bench_cpu_us( static function () use ( $uid ) {
+		get_userdata( $uid );
+		get_user_meta( $uid, 'wpoa_tokens_valid_after', true );
+	}, $fresh ),
+	'bearer_verify_total'      => wpoa_bench_cpu_us( static function () use ( $auth, $token ) {
+		$auth->verify( $token );
+	}, $fresh ),
+	'bearer_stage1_and_2'      => wpoa_bench_cpu_us( static function () use ( $auth ) {
+		$auth->reset();
+		$auth->determine_current_user( false );
+		$auth->rest_authentication_errors( null );
+	}, $fresh ),
+);
+if ( '' !== $app ) {
+	// Core only checks Application Passwords on API requests; this CLI run stands for one.
+	add_filter( 'application_password_is_api_request', '__return_true', 99 );
+	if ( ! wp_authenticate_application_password( null, $login, $app ) instanceof WP_User ) {
+		throw new RuntimeException( 'the Application Password was not accepted' );
+	}
+	$out['app_password_check'] = wpoa_bench_cpu_us( static function () use ( $login, $app ) {
+		wp_authenticate_application_password( null, $login, $app );
+	}, $fresh );
+}
+echo wp_json_encode( $out ), "\n";
