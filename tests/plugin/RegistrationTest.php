@@ -136,6 +136,10 @@ final class RegistrationTest extends PHPUnit\Framework\TestCase
             'unsupported auth method' => [json_encode(['token_endpoint_auth_method' => 'private_key_jwt'] + $ok), 'invalid_client_metadata'],
             'oversize body' => [json_encode(['client_name' => 'x', 'padding' => str_repeat('a', 20000)] + $ok), 'invalid_client_metadata'],
             'deep nesting' => [str_repeat('[', 100) . str_repeat(']', 100), 'invalid_client_metadata'],
+            'redirect_uris as object with list-like keys' => ['{"redirect_uris":{"0":"https://a.example/cb"},"token_endpoint_auth_method":"none"}', 'invalid_redirect_uri'],
+            'redirect_uris as empty object' => ['{"redirect_uris":{},"token_endpoint_auth_method":"none"}', 'invalid_redirect_uri'],
+            'grant_types as object' => ['{"redirect_uris":["https://a.example/cb"],"grant_types":{"0":"authorization_code"}}', 'invalid_client_metadata'],
+            'empty object' => ['{}', 'invalid_redirect_uri'],
             'absurd number of URIs' => [json_encode(['redirect_uris' => array_map(static fn ($i) => "https://a.example/$i", range(1, 200))] + $ok), 'invalid_redirect_uri'],
         ];
     }

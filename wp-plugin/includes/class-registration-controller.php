@@ -505,6 +505,31 @@ final class Registration_Controller {
 		if ( ! $object instanceof \stdClass ) {
 			throw Client_Metadata::error( __( 'The client metadata must be a JSON object.', 'wp-oauth' ) );
 		}
-		return json_decode( $body, true, 16 );
+		return self::to_array( $object );
+	}
+
+	/**
+	 * Converts decoded JSON to arrays while keeping objects and arrays apart: a JSON
+	 * object always becomes an array that is not a list (`{}` and `{"0":"x"}` get a
+	 * marker key), so Client_Metadata refuses an object where an array belongs.
+	 *
+	 * @param mixed $value Value from json_decode( …, false ).
+	 * @return mixed
+	 */
+	private static function to_array( $value ) {
+		if ( $value instanceof \stdClass ) {
+			$out = array();
+			foreach ( get_object_vars( $value ) as $key => $item ) {
+				$out[ $key ] = self::to_array( $item );
+			}
+			if ( array() === $out || array_is_list( $out ) ) {
+				$out["\0json_object"] = true;
+			}
+			return $out;
+		}
+		if ( is_array( $value ) ) {
+			return array_map( array( self::class, 'to_array' ), $value );
+		}
+		return $value;
 	}
 }
