@@ -448,8 +448,12 @@ final class Registration_Controller {
 		// The URL parameter, never get_param(): a JSON body's `client_id` takes precedence there.
 		$url_params = $request->get_url_params();
 		$client     = Client_Repository::find( (string) ( $url_params['client_id'] ?? '' ) );
-		if ( null === $client || null === $client->registration_token_hash || strlen( $token ) > 512
-			|| ! Crypto::secret_verify( $token, $client->registration_token_hash ) ) {
+		if ( null === $client || null === $client->registration_token_hash || strlen( $token ) > 512 ) {
+			// Spend about the time a verification takes, so timing does not tell whether the client exists.
+			Crypto::secret_hash( substr( $token, 0, 512 ) );
+			throw self::token_error( __( 'The registration access token is not valid for this URL.', 'wp-oauth' ), true );
+		}
+		if ( ! Crypto::secret_verify( $token, $client->registration_token_hash ) ) {
 			throw self::token_error( __( 'The registration access token is not valid for this URL.', 'wp-oauth' ), true );
 		}
 		return array( $client, $token );
