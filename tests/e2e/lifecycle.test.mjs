@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { site, getJson, postJson, wpEvalJson, dbQuery } from './lib/site.mjs';
+import { site, getJson, postJson, httpsFetch, wpEvalJson, dbQuery, launchBrowser, loginAs, url } from './lib/site.mjs';
 import { discover, fetchOpts, registerClient, clientAuthFor, fullFlow, verifyAccessToken, loopbackRedirect } from './lib/flow.mjs';
 
 const ME = '/wp-json/wp/v2/users/me';
@@ -285,4 +285,63 @@ test('a password change revokes every grant of the user at once', async () => {
     assert.equal((await refreshError(chain.client, m.refresh_token)).error, 'invalid_grant');
   }
   wpEvalJson(`require_once ABSPATH . 'wp-admin/includes/user.php'; wp_delete_user(${Number(user.id)}); echo 1;`);
+});
+
+test('a bearer token of any scope lists and revokes its own user\'s grants, but not another user\'s', async () => {
+  const mine = mint(chain.client.client_id, { scope: 'read' });
+  const sibling = mint(chain.client.client_id, { scope: 'read write' });
+  const list = await getJson('/wp-json/wp-oauth/v1/me/grants', { headers: { authorization: `Bearer ${mine.access_token}` } });
+  assert.equal(list.status, 200);
+  const ids = list.body.map((g) => g.id);
+  assert.ok(ids.includes(mine.grant_id) && ids.includes(sibling.grant_id));
+  assert.equal(list.body.find((g) => g.id === mine.grant_id).current, true);
+  assert.equal(list.body.find((g) => g.id === sibling.grant_id).current, false);
+
+  // Another user's grants need edit_user on them: not with a read token (nor for an author at all).
+  const adminGrant = mint(chain.client.client_id, { role: 'admin', scope: 'read' });
+  const adminsRead = mint(chain.client.client_id, { role: 'admin', scope: 'read' });
+  const denied = await httpsFetch(`/wp-json/wp-oauth/v1/users/${site.users.author.id}/grants/${sibling.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminsRead.access_token}` } });
+  assert.equal(denied.status, 403, 'an admin\'s read-scope token cannot manage other users');
+  assert.equal(grantRow(sibling.grant_id).status, 'active');
+  const viaMe = await httpsFetch(`/wp-json/wp-oauth/v1/me/grants/${adminGrant.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${mine.access_token}` } });
+  assert.equal(viaMe.status, 404, 'another user\'s grant is not found under /me');
+  assert.equal(grantRow(adminGrant.grant_id).status, 'active');
+
+  const del = await httpsFetch(`/wp-json/wp-oauth/v1/me/grants/${sibling.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${mine.access_token}` } });
+  assert.equal(del.status, 200);
+  assert.deepEqual(grantRow(sibling.grant_id), { status: 'revoked', revoked_reason: 'user_revoked' });
+  assert.equal((await me(sibling.access_token)).status, 401);
+  // "Sign out": the token revokes its own grant, and is refused right after.
+  const self = await httpsFetch(`/wp-json/wp-oauth/v1/me/grants/${mine.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${mine.access_token}` } });
+  assert.equal(self.status, 200);
+  assert.equal((await me(mine.access_token)).status, 401);
+});
+
+test('key rotation from Tools: new tokens use the new key, tokens of the old key keep working during the overlap', async () => {
+  const before = mint(chain.client.client_id);
+  const oldKid = JSON.parse(Buffer.from(before.access_token.split('.')[0], 'base64url')).kid;
+  const b = await launchBrowser();
+  try {
+    await loginAs(b.page, 'admin');
+    await b.page.goto(url('/wp-admin/tools.php?page=wpoa-signing-keys'));
+    assert.match(await b.page.locator('.wrap').innerText(), new RegExp(oldKid));
+    await Promise.all([b.page.waitForURL(/wpoa_rotated=1/), b.page.click('#wpoa-rotate')]);
+    assert.match(await b.page.locator('.notice-success').innerText(), /new signing key/i);
+    // Logged in but without the nonce (a cross-site form): refused, nothing rotated.
+    const kidBefore = wpEvalJson('echo json_encode(\\Wpoa\\Keys::current()["kid"]);');
+    const forged = await b.page.evaluate(async () => (await fetch('/wp-admin/admin-post.php', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=wpoa_rotate_key', redirect: 'manual' })).status);
+    assert.equal(forged, 403);
+    assert.equal(wpEvalJson('echo json_encode(\\Wpoa\\Keys::current()["kid"]);'), kidBefore);
+  } finally {
+    await b.close();
+  }
+  const after = mint(chain.client.client_id);
+  const newKid = JSON.parse(Buffer.from(after.access_token.split('.')[0], 'base64url')).kid;
+  assert.notEqual(newKid, oldKid);
+  const jwks = await getJson(as.jwks_uri);
+  assert.ok(jwks.body.keys.some((k) => k.kid === oldKid), 'the retired key is still published');
+  assert.ok(jwks.body.keys.some((k) => k.kid === newKid));
+  assert.equal((await me(before.access_token)).status, 200, 'old-key token still accepted');
+  assert.equal((await me(after.access_token)).status, 200);
+  assert.equal((await introspect(before.access_token)).active, true);
 });
