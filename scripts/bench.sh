@@ -5,9 +5,9 @@
 #
 # Uses the stack instance of WPOA_RUN / WPOA_PORT (see scripts/lib/common.sh); starts it when it
 # is not running and stops it again afterwards in that case. Knobs (env), defaults in brackets:
-#   BENCH_ROUNDS [5]  BENCH_DURATION [10] s  BENCH_WARMUP [5] s  BENCH_THREADS [2]
+#   BENCH_ROUNDS [5]  BENCH_DURATION [8] s  BENCH_WARMUP [5] s  BENCH_THREADS [2]
 #   BENCH_CONNECTIONS [8]  BENCH_RSS_REQUESTS [1000]  BENCH_SKIP_EXT=1 skips scripts/bench-ext.sh
-# With the defaults the whole run takes about 8-9 minutes on 2 cores.
+# With the defaults the whole run takes about 9 minutes on 2 busy cores.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO"

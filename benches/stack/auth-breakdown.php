@@ -99,6 +99,14 @@ $out    = array(
 		$auth->rest_authentication_errors( null );
 	}, $fresh ),
 );
+$out['anonymous_stage1_and_2'] = wpoa_bench_cpu_us( static function () use ( $auth ) {
+	$saved = $_SERVER['HTTP_AUTHORIZATION'];
+	unset( $_SERVER['HTTP_AUTHORIZATION'] );
+	$auth->reset();
+	$auth->determine_current_user( false );
+	$auth->rest_authentication_errors( null );
+	$_SERVER['HTTP_AUTHORIZATION'] = $saved;
+} );
 if ( '' !== $app ) {
 	// Core only checks Application Passwords on API requests; this CLI run stands for one.
 	add_filter( 'application_password_is_api_request', '__return_true', 99 );

@@ -6,11 +6,12 @@ then calls:  python3 benches/stack/bench.py
 Standard library only. Environment:
   WPOA_RUN          run dir of the stack (site.json, pids/, logs/)            [required]
   BENCH_ROUNDS      interleaved rounds per scenario                           [5]
-  BENCH_DURATION    seconds per measured run                                  [10]
+  BENCH_DURATION    seconds per measured run                                  [8]
   BENCH_WARMUP      seconds of warm-up per scenario before round 1            [5]
   BENCH_THREADS     wrk threads                                               [2]
   BENCH_CONNECTIONS wrk connections                                           [8]
   BENCH_RSS_REQUESTS requests per pool before reading worker memory           [1000]
+  BENCH_PROFILE_SAMPLES profiled requests per GET scenario (after 5 warm-up)    [40]
   BENCH_OUT         results directory                                         [$WPOA_RUN/bench]
 
 What one run measures (wrk --latency on loopback, fixed connections and duration):
@@ -40,10 +41,11 @@ REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 RUN = os.environ.get('WPOA_RUN') or os.path.join(REPO, '.run')
 CLK = os.sysconf('SC_CLK_TCK')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
-DURATION = int(os.environ.get('BENCH_DURATION', '10'))
+DURATION = int(os.environ.get('BENCH_DURATION', '8'))
 WARMUP = int(os.environ.get('BENCH_WARMUP', '5'))
 THREADS = int(os.environ.get('BENCH_THREADS', '2'))
 CONNECTIONS = int(os.environ.get('BENCH_CONNECTIONS', '8'))
+PROFILE_SAMPLES = int(os.environ.get('BENCH_PROFILE_SAMPLES', '40'))
 RSS_REQUESTS = int(os.environ.get('BENCH_RSS_REQUESTS', '1000'))
 # Posts scenarios run as a subscriber: the response is then byte-identical to the anonymous one
 # (an editor or admin also gets revision links, which cost extra queries that are not authentication).
@@ -374,12 +376,13 @@ def profile_phase(scenarios):
     with open(os.path.join(HERE, 'profile-mu.php')) as src, open(target, 'w') as dst:
         dst.write(src.read())
     out = {}
+    todo = [s for s in scenarios if not s.get('bodies') and not s.get('mint')]
+    samples = {s['name']: [] for s in todo}
     try:
-        for scn in scenarios:
-            if scn.get('bodies'):
-                continue
-            samples = []
-            for i in range(25):
+        # Interleaved (one request of each scenario in turn) so the shared machine's load hits
+        # every scenario alike; the first rounds only warm the workers.
+        for i in range(PROFILE_SAMPLES + 5):
+            for scn in todo:
                 hdr = {'Accept': 'application/json', 'X-Wpoa-Bench-Profile': '1'}
                 if scn.get('auth'):
                     hdr['Authorization'] = scn['auth']
@@ -387,15 +390,24 @@ def profile_phase(scenarios):
                 raw = headers.get('X-Wpoa-Bench-Profile') or headers.get('x-wpoa-bench-profile')
                 if status != 200 or not raw:
                     raise RuntimeError('profile: %s answered %s (profile header %s)' % (scn['name'], status, bool(raw)))
-                if i >= 5:  # the first few warm this connection's worker
-                    samples.append(json.loads(raw))
-            out[scn['name']] = {
-                'queries': statistics.median(s['queries'] for s in samples),
-                'auth_ms': statistics.median(s['auth_ms'] for s in samples),
-                'auth_cpu_ms': statistics.median(s['auth_cpu_ms'] for s in samples),
-                'auth_cpu_ms_range': [min(s['auth_cpu_ms'] for s in samples), max(s['auth_cpu_ms'] for s in samples)],
-                'php_ms': statistics.median(s['php_ms'] for s in samples),
-                'sql': samples[-1]['sql'],
+                if i >= 5:
+                    samples[scn['name']].append(json.loads(raw))
+
+        def q(xs, f):
+            xs = sorted(xs)
+            return xs[min(len(xs) - 1, int(f * len(xs)))]
+
+        for name, ss in samples.items():
+            out[name] = {
+                'samples': len(ss),
+                'queries': statistics.median(s['queries'] for s in ss),
+                'auth_ms': statistics.median(s['auth_ms'] for s in ss),
+                'auth_cpu_ms': statistics.median(s['auth_cpu_ms'] for s in ss),
+                'auth_cpu_ms_range': [q([s['auth_cpu_ms'] for s in ss], 0.25), q([s['auth_cpu_ms'] for s in ss], 0.75)],
+                'req_cpu_ms': statistics.median(s['req_cpu_ms'] for s in ss),
+                'req_cpu_ms_range': [q([s['req_cpu_ms'] for s in ss], 0.25), q([s['req_cpu_ms'] for s in ss], 0.75)],
+                'php_ms': statistics.median(s['php_ms'] for s in ss),
+                'sql': ss[-1]['sql'],
             }
     finally:
         os.unlink(target)

@@ -5,6 +5,8 @@
  * only, then removed. Active only for requests with the header "X-Wpoa-Bench-Profile: 1":
  * answers, in the response header of the same name, the request's SQL query count, the wall and CPU
  * time spent in the `determine_current_user` and `rest_authentication_errors` filters (authentication),
+ * the CPU time from must-use plugin load to the end of REST dispatch (everything that differs
+ * between the scenarios: authentication, user loading, capability checks, the route itself),
  * and the SQL statements run after must-use plugins loaded (first 160 characters each).
  */
 
@@ -27,6 +29,7 @@ $GLOBALS['wpoa_bench_profile'] = array(
 	'sql'   => array(),
 	'auth'  => 0,
 	'cpu'   => 0,
+	'cpu0'  => wpoa_bench_cpu_ns(),
 	'start' => array(),
 );
 
@@ -71,6 +74,7 @@ add_filter(
 			'queries' => (int) $wpdb->num_queries,
 			'auth_ms' => round( $p['auth'] / 1e6, 3 ),
 			'auth_cpu_ms' => round( $p['cpu'] / 1e6, 3 ),
+			'req_cpu_ms'  => round( ( wpoa_bench_cpu_ns() - $p['cpu0'] ) / 1e6, 3 ),
 			'php_ms'  => round( ( microtime( true ) - $_SERVER['REQUEST_TIME_FLOAT'] ) * 1000, 3 ),
 			'sql'     => $p['sql'],
 		);

@@ -122,6 +122,19 @@ def main():
                 ratio, app_auth - anon_auth, extra, verdict(ratio >= 10)))
         elif app_auth is not None:
             tl.append('| bearer ≥ 10× cheaper than Application Passwords | bearer authentication costs no measurable CPU over anonymous | yes |')
+    bd0 = r.get('auth_breakdown') or {}
+    if 'bearer_stage1_and_2' in bd0 and 'anonymous_stage1_and_2' in bd0:
+        extra_cli = (bd0['bearer_stage1_and_2'] - bd0['anonymous_stage1_and_2']) / 1000
+        tl.append('| the same, piece by piece in the CLI (no other load inside the process): both stages with a bearer token minus without | %.3f ms | %s |' % (
+            extra_cli, verdict(extra_cli <= 0.2)))
+        if 'app_password_check' in bd0 and extra_cli > 0:
+            ratio = bd0['app_password_check'] / 1000 / extra_cli
+            tl.append('| bearer ≥ 10× cheaper than Application Passwords, CLI: `wp_authenticate_application_password()` vs the bearer stages | %.1f× (%.3f vs %.3f ms) | %s |' % (
+                ratio, bd0['app_password_check'] / 1000, extra_cli, verdict(ratio >= 10)))
+    if isinstance(prof, dict) and 'posts-bearer' in prof and 'posts-anonymous' in prof and 'req_cpu_ms' in prof['posts-bearer']:
+        dreq = prof['posts-bearer']['req_cpu_ms'] - prof['posts-anonymous']['req_cpu_ms']
+        tl.append('| the same, whole request in the worker (profile, CPU from must-use plugins to end of dispatch, medians), (3)−(1) | %+.2f ms | %s |' % (
+            dreq, verdict(dreq <= 0.2)))
     if 'posts-app-password' in diffs and 'posts-bearer' in diffs:
         da, db = med(diffs['posts-app-password']), med(diffs['posts-bearer'])
         tl.append('| the same from /proc: (2)−(1) vs (3)−(1), medians | %+.2f vs %+.2f ms | %s |' % (
@@ -209,13 +222,19 @@ def main():
     # ---- profile detail --------------------------------------------------------------------
     pl = []
     if isinstance(prof, dict) and 'error' not in prof:
-        pl.append('| scenario | SQL queries per request | wall ms in authentication filters | CPU ms in authentication filters (min–max of 20) |')
-        pl.append('|---|---|---|---|')
+        base_req = prof.get('posts-anonymous', {}).get('req_cpu_ms')
+        pl.append('| scenario | SQL queries per request | wall ms in authentication filters | CPU ms in authentication filters, median (p25–p75) | CPU ms from must-use plugins to end of dispatch, median (p25–p75) | the same minus (1) |')
+        pl.append('|---|---|---|---|---|---|')
         for n in names:
             if n in prof:
                 p = prof[n]
-                pl.append('| %s | %d | %.3f | %.3f (%.3f–%.3f) |' % (LABELS.get(n, n), p['queries'], p['auth_ms'], p['auth_cpu_ms'],
-                                                                    p['auth_cpu_ms_range'][0], p['auth_cpu_ms_range'][1]))
+                pl.append('| %s | %d | %.3f | %.3f (%.3f–%.3f) | %.2f (%.2f–%.2f) | %s |' % (
+                    LABELS.get(n, n), p['queries'], p['auth_ms'], p['auth_cpu_ms'], p['auth_cpu_ms_range'][0], p['auth_cpu_ms_range'][1],
+                    p['req_cpu_ms'], p['req_cpu_ms_range'][0], p['req_cpu_ms_range'][1],
+                    ('%+.2f' % (p['req_cpu_ms'] - base_req)) if base_req is not None and n.startswith('posts-') and n != 'posts-anonymous' else '–'))
+        pl.append('')
+        pl.append('%d requests per scenario, interleaved (one of each in turn), after 5 warm-up rounds; CPU from `getrusage()` in the worker.' % (
+            prof.get('posts-anonymous', {}).get('samples', 0)))
         base_sql = set(prof.get('posts-anonymous', {}).get('sql', []))
         for n in ('posts-app-password', 'posts-bearer'):
             if n in prof:
@@ -239,6 +258,7 @@ def main():
         ('load_user_sql', '`get_userdata()` + `get_user_meta()` with empty user caches: 2 queries (every logged-in request pays this)'),
         ('bearer_verify_total', '`Bearer_Authenticator::verify()` in full'),
         ('bearer_stage1_and_2', 'both stages (`determine_current_user` + `rest_authentication_errors`), as in a request'),
+        ('anonymous_stage1_and_2', 'the same two stages for a request without credentials (what every anonymous request pays)'),
         ('app_password_check', 'for comparison: `wp_authenticate_application_password()` (user lookup by login + phpass check)'),
     ]
     if bd and 'error' not in bd:
@@ -302,8 +322,8 @@ do not edit by hand: the prose comes from `benches/stack/report-notes.md`. A ben
   divided by the requests nginx logged for the run. *auth cost*: that figure minus the baseline's in the
   same round ((2),(3) against (1); (4b) against (4a)), median and range over the rounds.
   *auth CPU in PHP (profile)*: CPU time (getrusage) spent inside the `determine_current_user` and
-  `rest_authentication_errors` filters, median of 20 requests, measured by a temporary must-use
-  plugin (`benches/stack/profile-mu.php`) after the timed runs. *non-2xx*: responses other than 200
+  `rest_authentication_errors` filters, median of the profiled requests (see the profile section), measured
+  by a temporary must-use plugin (`benches/stack/profile-mu.php`) after the timed runs. *non-2xx*: responses other than 200
   in nginx's log (499 = cut off by wrk at the end of a run, not counted).
 - Latency percentiles are wrk's, per run; the table gives their median over the rounds.
 
