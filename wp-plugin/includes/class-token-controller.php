@@ -26,7 +26,10 @@ defined( 'ABSPATH' ) || exit;
  * 5. client authentication → 401 `invalid_client` / 400 `invalid_request` / 429 (Client_Authenticator);
  * 6. unknown `grant_type` → 400 `unsupported_grant_type`;
  * 7. grant type not in the client's registered `grant_types` → 400 `unauthorized_client`;
- * 8. the handler's own checks (e.g. `invalid_grant`).
+ * 8. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
+ *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
+ *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
+ * 9. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
 
@@ -136,6 +139,9 @@ final class Token_Controller {
 		}
 		if ( ! in_array( $grant, $client->grant_types(), true ) ) {
 			throw new OAuth_Error( 'unauthorized_client', __( 'This client is not registered for this grant type.', 'wp-oauth' ) );
+		}
+		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
+			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
 		}
 		return $handlers[ $grant ]->handle( $params, $client );
 	}
