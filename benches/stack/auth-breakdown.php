@@ -117,4 +117,60 @@ if ( '' !== $app ) {
 		wp_authenticate_application_password( null, $login, $app );
 	}, $fresh );
 }
+// Whole authentication + REST dispatch of GET /wp/v2/posts in this process, as in a request:
+// determine_current_user, rest_authentication_errors, the route (with the Scope_Enforcer's
+// capability filters for a bearer request), the response as data and JSON. Object cache
+// flushed before each (outside the clock), modes interleaved, median CPU µs.
+$scope_enforcer = class_exists( '\Wpoa\Scope_Enforcer' ) ? \Wpoa\Plugin::component( \Wpoa\Scope_Enforcer::class ) : null;
+$dispatch       = static function ( string $mode ) use ( $auth, $scope_enforcer, $token, $login, $app ): float {
+	wp_cache_flush();
+	unset( $_SERVER['HTTP_AUTHORIZATION'], $_SERVER['PHP_AUTH_USER'], $_SERVER['PHP_AUTH_PW'] );
+	if ( 'bearer' === $mode ) {
+		$_SERVER['HTTP_AUTHORIZATION'] = 'Bearer ' . $token;
+	} elseif ( 'app_password' === $mode ) {
+		$_SERVER['PHP_AUTH_USER'] = $login;
+		$_SERVER['PHP_AUTH_PW']   = $app;
+	}
+	$auth->reset();
+	if ( $scope_enforcer && method_exists( $scope_enforcer, 'reset' ) ) {
+		$scope_enforcer->reset();
+	}
+	wp_set_current_user( 0 );
+	$t = wpoa_bench_cpu();
+	if ( 'user_without_auth' === $mode ) {
+		// The same user, set directly: what being logged in costs, without any authentication.
+		$uid = (int) get_user_by( 'login', $login )->ID;
+		wp_set_current_user( $uid );
+		$err = null;
+	} else {
+		$uid = apply_filters( 'determine_current_user', false );
+		wp_set_current_user( (int) $uid );
+		$err = apply_filters( 'rest_authentication_errors', null );
+	}
+	$res  = rest_do_request( new WP_REST_Request( 'GET', '/wp/v2/posts' ) );
+	$json = wp_json_encode( rest_get_server()->response_to_data( $res, false ) );
+	$dt   = wpoa_bench_cpu() - $t;
+	$want = 'anonymous' === $mode ? 0 : (int) get_user_by( 'login', $login )->ID;
+	if ( is_wp_error( $err ) || 200 !== $res->get_status() || (int) $uid !== $want || '' === $json ) {
+		throw new RuntimeException( "dispatch $mode: user $uid, status " . $res->get_status() );
+	}
+	return $dt / 1000;
+};
+$modes = array( 'anonymous', 'user_without_auth', 'bearer' );
+if ( '' !== $app ) {
+	$modes[] = 'app_password';
+}
+$times = array_fill_keys( $modes, array() );
+for ( $i = 0; $i < 65; $i++ ) {
+	foreach ( $modes as $mode ) {
+		$us = $dispatch( $mode );
+		if ( $i >= 5 ) {
+			$times[ $mode ][] = $us;
+		}
+	}
+}
+foreach ( $times as $mode => $list ) {
+	sort( $list );
+	$out[ 'dispatch_posts_' . $mode ] = round( $list[ intdiv( count( $list ), 2 ) ], 1 );
+}
 echo wp_json_encode( $out ), "\n";

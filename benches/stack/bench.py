@@ -11,7 +11,7 @@ Standard library only. Environment:
   BENCH_THREADS     wrk threads                                               [2]
   BENCH_CONNECTIONS wrk connections                                           [8]
   BENCH_RSS_REQUESTS requests per pool before reading worker memory           [1000]
-  BENCH_PROFILE_SAMPLES profiled requests per GET scenario (after 5 warm-up)    [40]
+  BENCH_PROFILE_SAMPLES profiled requests per GET scenario (after 5 warm-up)    [30]
   BENCH_OUT         results directory                                         [$WPOA_RUN/bench]
 
 What one run measures (wrk --latency on loopback, fixed connections and duration):
@@ -45,7 +45,7 @@ DURATION = int(os.environ.get('BENCH_DURATION', '8'))
 WARMUP = int(os.environ.get('BENCH_WARMUP', '5'))
 THREADS = int(os.environ.get('BENCH_THREADS', '2'))
 CONNECTIONS = int(os.environ.get('BENCH_CONNECTIONS', '8'))
-PROFILE_SAMPLES = int(os.environ.get('BENCH_PROFILE_SAMPLES', '40'))
+PROFILE_SAMPLES = int(os.environ.get('BENCH_PROFILE_SAMPLES', '30'))
 RSS_REQUESTS = int(os.environ.get('BENCH_RSS_REQUESTS', '1000'))
 # Posts scenarios run as a subscriber: the response is then byte-identical to the anonymous one
 # (an editor or admin also gets revision links, which cost extra queries that are not authentication).
