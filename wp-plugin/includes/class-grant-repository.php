@@ -88,7 +88,7 @@ final class Grant_Repository {
 	 *
 	 * @param int    $grant_id The token's `grant_id` claim.
 	 * @param string $jti      The token's `jti` claim.
-	 * @return array{active:bool, user_id:int, client_id:string, last_used_at:int, jti_revoked:bool}
+	 * @return array{active:bool, user_id:int, client_id:string, last_used_at:int, expires_at:int, jti_revoked:bool}
 	 */
 	public static function bearer_state( int $grant_id, string $jti ): array {
 		global $wpdb;
@@ -97,6 +97,8 @@ final class Grant_Repository {
 			$grant = wp_cache_get( 'grant:' . $grant_id, self::CACHE_GROUP );
 			$jtirv = wp_cache_get( 'jti:' . $jti, self::CACHE_GROUP );
 			if ( is_array( $grant ) && false !== $jtirv ) {
+				// The cached state is a snapshot: the absolute lifetime is re-checked on every read.
+				$grant['active'] = ! empty( $grant['active'] ) && (int) ( $grant['expires_at'] ?? 0 ) > time();
 				return array_merge( $grant, array( 'jti_revoked' => (bool) $jtirv ) );
 			}
 		}
@@ -108,6 +110,7 @@ final class Grant_Repository {
 			'user_id'   => $row ? (int) $row->user_id : 0,
 			'client_id' => $row ? (string) $row->client_id : '',
 			'last_used_at' => $row && null !== $row->last_used_at ? (int) $row->last_used_at : 0,
+			'expires_at'   => $row ? (int) $row->expires_at : 0,
 		);
 		$revoked = $row ? (bool) $row->jti_revoked : false;
 		if ( $persistent ) {
