@@ -173,10 +173,16 @@ export function buildAuthorizationUrl(as, client, { redirectUri, scope, state, c
 }
 
 /** Resolves with the Location of the first 3xx that points at redirectUri (any query). */
-function captureRedirect(page, redirectUri) {
+function captureRedirect(page, redirectUri, state) {
   const base = redirectUri.split('?')[0];
   const isLoopback = /^http:\/\/(127\.0\.0\.1|\[::1\])(:\d+)?\//.test(base);
-  const matches = (loc) => {
+  // A late event of an earlier flow in the same page must not count: the state must be ours.
+  const ours = (loc) => {
+    if (!state) return true;
+    try { return new URL(loc).searchParams.get('state') === state; } catch { return false; }
+  };
+  const matches = (loc) => targets(loc) && ours(loc);
+  const targets = (loc) => {
     if (!loc) return false;
     if (loc.startsWith(base)) return true;
     // RFC 8252 §7.3: for loopback URIs the port may differ from the registered one.
@@ -207,6 +213,7 @@ function captureRedirect(page, redirectUri) {
     promise,
     stop: () => { page.off('response', onResponse); page.off('request', onRequest); },
     matches,
+    targets,
   };
 }
 
@@ -234,11 +241,13 @@ export async function authorize(opts) {
 
   const own = !opts.browser;
   const b = opts.browser || await launchBrowser();
-  const { page } = b;
-  const cap = captureRedirect(page, redirectUri);
+  // A fresh tab each time (cookies are shared by the context): after a redirect to a private-use
+  // scheme Chromium ignores later link clicks in that tab.
+  const page = own ? b.page : await b.context.newPage();
+  const cap = captureRedirect(page, redirectUri, state);
   // Loopback or web redirect URIs: answer them in the browser so nothing needs to listen.
   // (Only for http URIs: with interception on, Chromium reports no redirect to a private-use scheme.)
-  const routeMatcher = (u) => cap.matches(u.href);
+  const routeMatcher = (u) => cap.targets(u.href);
   const routed = /^https?:/.test(redirectUri);
   if (routed) await page.route(routeMatcher, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'redirect captured' }));
 
@@ -258,6 +267,7 @@ export async function authorize(opts) {
           .then(async (el) => (await el.evaluate((n) => n.id))),
       ]);
       if (which === 'redirect') break;
+      await page.waitForLoadState('load').catch(() => {});
       if (which === 'loginform') {
         const user = site.users[role];
         if (!user) throw new Error(`unknown role ${role}`);
@@ -271,7 +281,7 @@ export async function authorize(opts) {
         sawConsent = true;
         if (opts.onConsent) await opts.onConsent(page);
         if (opts.screenshotPath) await takeScreenshot(page, opts.screenshotPath);
-        await page.click(approve ? '#wpoa-approve' : '#wpoa-deny');
+        await page.click(approve ? '#wpoa-approve' : '#wpoa-deny', { noWaitAfter: true });
         await cap.promise;
         break;
       }
@@ -292,6 +302,7 @@ export async function authorize(opts) {
     cap.stop();
     if (routed) await page.unroute(routeMatcher).catch(() => {});
     if (own) await b.close();
+    else await page.close().catch(() => {});
   }
 }
 
