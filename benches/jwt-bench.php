@@ -32,17 +32,36 @@ function claims(int $i): array
 /** Median µs/op of $batches runs of $fn($batchIndex) doing $ops operations. */
 function measure(int $batches, int $ops, callable $setup, callable $op): float
 {
-    $per = [];
-    for ($b = 0; $b < $batches; $b++) {
-        $state = $setup($b);
-        $t = hrtime(true);
-        for ($i = 0; $i < $ops; $i++) {
-            $op($state, $i);
-        }
-        $per[] = (hrtime(true) - $t) / 1000 / $ops;
+    return pair($batches, $ops, $setup, $op, $setup, $op)[0];
+}
+
+/**
+ * Medians [a, b, median of per-batch ratios a/b] of two workloads, interleaved batch by
+ * batch so that background load hits both alike.
+ */
+function pair(int $batches, int $ops, callable $setupA, callable $opA, callable $setupB, callable $opB): array
+{
+    $a = $b = $r = [];
+    for ($n = 0; $n < $batches; $n++) {
+        $run = function (callable $setup, callable $op) use ($n, $ops) {
+            $state = $setup($n);
+            $t = hrtime(true);
+            for ($i = 0; $i < $ops; $i++) {
+                $op($state, $i);
+            }
+            return (hrtime(true) - $t) / 1000 / $ops;
+        };
+        $x = $run($setupA, $opA);
+        $y = $run($setupB, $opB);
+        $a[] = $x;
+        $b[] = $y;
+        $r[] = $x / $y;
     }
-    sort($per);
-    return $per[intdiv(count($per), 2)];
+    $med = function (array $v) {
+        sort($v);
+        return $v[intdiv(count($v), 2)];
+    };
+    return [$med($a), $med($b), $med($r)];
 }
 
 $rsaPem = file_get_contents(__DIR__ . '/../tests/fixtures/rsa2048.pem');
@@ -80,9 +99,11 @@ foreach ($algs as $alg => $k) {
     UserlandJwt::decode(UserlandJwt::encode(claims(0), $k['sign'], $alg, $k['kid'], $hdr), $userKeys);
 
     $ops = $alg === 'RS256' ? max(10, intdiv($OPS, 4)) : $OPS;
-    $u = measure($BATCHES, $ops, fn($b) => null, fn($s, $i) => UserlandJwt::encode(claims($i), $k['sign'], $alg, $k['kid'], $hdr));
-    $e = measure($BATCHES, $ops, fn($b) => null, fn($s, $i) => wp_oauth_jwt_encode(claims($i), $k['jwk'], $hdr));
-    $rows[] = [$alg, 'encode', $u, $e];
+    $rows[] = array_merge([$alg, 'encode'], pair(
+        $BATCHES, $ops,
+        fn($b) => null, fn($s, $i) => UserlandJwt::encode(claims($i), $k['sign'], $alg, $k['kid'], $hdr),
+        fn($b) => null, fn($s, $i) => wp_oauth_jwt_encode(claims($i), $k['jwk'], $hdr),
+    ));
 
     $userTokens = fn($b) => array_map(fn($i) => UserlandJwt::encode(claims($b * 100000 + $i), $k['sign'], $alg, $k['kid'], $hdr), range(0, $OPS - 1));
     $extTokens = function ($b) use ($k, $hdr, $OPS, $verifyKeys) {
@@ -91,27 +112,40 @@ foreach ($algs as $alg => $k) {
         wp_oauth_jwt_decode(wp_oauth_jwt_encode(claims(-1), $k['jwk'], $hdr), $verifyKeys); // warm the key-set cache
         return $t;
     };
-    $u = measure($BATCHES, $OPS, $userTokens, fn($t, $i) => UserlandJwt::decode($t[$i], $userKeys));
-    $e = measure($BATCHES, $OPS, $extTokens, fn($t, $i) => wp_oauth_jwt_decode($t[$i], $verifyKeys));
-    $rows[] = [$alg, 'decode', $u, $e];
+    $rows[] = array_merge([$alg, 'decode'], pair(
+        $BATCHES, $OPS,
+        $userTokens, fn($t, $i) => UserlandJwt::decode($t[$i], $userKeys),
+        $extTokens, fn($t, $i) => wp_oauth_jwt_decode($t[$i], $verifyKeys),
+    ));
+    $token = wp_oauth_jwt_encode(claims(7), $k['jwk'], $hdr);
+    $utoken = UserlandJwt::encode(claims(7), $k['sign'], $alg, $k['kid'], $hdr);
+    wp_oauth_jwt_decode($token, $verifyKeys);
+    $rows[] = array_merge([$alg, 'decode, same token again'], pair(
+        $BATCHES, $OPS,
+        fn($b) => null, fn($s, $i) => UserlandJwt::decode($utoken, $userKeys),
+        fn($b) => null, fn($s, $i) => wp_oauth_jwt_decode($token, $verifyKeys),
+    ));
 }
 
 // Repeat verification (cache hit) vs first verification, ES256.
 $k = $algs['ES256'];
 $jwks = wp_oauth_jwks([$k['jwk']]);
-$first = measure($BATCHES, $OPS, function ($b) use ($k, $OPS, $jwks) {
+[$first, $repeat, $ratio] = pair($BATCHES, $OPS, function ($b) use ($k, $OPS, $jwks) {
     wp_oauth_cache_clear();
     $t = array_map(fn($i) => wp_oauth_jwt_encode(claims($b * 100000 + $i), $k['jwk']), range(0, $OPS - 1));
     wp_oauth_jwt_decode(wp_oauth_jwt_encode(claims(-1), $k['jwk']), $jwks);
     return $t;
-}, fn($t, $i) => wp_oauth_jwt_decode($t[$i], $jwks));
-$token = wp_oauth_jwt_encode(claims(1), $k['jwk']);
-wp_oauth_jwt_decode($token, $jwks);
-$repeat = measure($BATCHES, $OPS * 10, fn($b) => null, fn($s, $i) => wp_oauth_jwt_decode($token, $jwks));
+}, fn($t, $i) => wp_oauth_jwt_decode($t[$i], $jwks), function ($b) use ($k, $jwks) {
+    $token = wp_oauth_jwt_encode(claims(1), $k['jwk']);
+    wp_oauth_jwt_decode($token, $jwks);
+    return $token;
+}, fn($t, $i) => wp_oauth_jwt_decode($t, $jwks));
 
-printf("wp_oauth %s, PHP %s, %s; medians of %d batches\n\n", wp_oauth_version(), PHP_VERSION, OPENSSL_VERSION_TEXT, $BATCHES);
-echo "| alg | op | userland µs/op | wp_oauth µs/op | speed-up |\n|---|---|---:|---:|---:|\n";
-foreach ($rows as [$alg, $op, $u, $e]) {
-    printf("| %s | %s | %.1f | %.1f | %.1f× |\n", $alg, $op, $u, $e, $u / $e);
+$load = sys_getloadavg();
+printf("wp_oauth %s (%s), PHP %s, %s; %d interleaved batches of %d ops; load average %.1f on %d CPUs\n\n",
+    wp_oauth_version(), 'ring', PHP_VERSION, OPENSSL_VERSION_TEXT, $BATCHES, $OPS, $load[0], (int) shell_exec('nproc'));
+echo "| alg | op | userland µs/op | wp_oauth µs/op | speed-up (median of batch ratios) |\n|---|---|---:|---:|---:|\n";
+foreach ($rows as [$alg, $op, $u, $e, $ratio]) {
+    printf("| %s | %s | %.1f | %.1f | %.1f× |\n", $alg, $op, $u, $e, $ratio);
 }
-printf("\n| ES256 decode | µs/op |\n|---|---:|\n| first verification (cache miss) | %.1f |\n| repeat verification (cache hit) | %.2f |\n| ratio | %.0f× |\n", $first, $repeat, $first / $repeat);
+printf("\n| ES256 wp_oauth_jwt_decode | µs/op |\n|---|---:|\n| first verification (cache miss) | %.1f |\n| repeat verification (cache hit) | %.2f |\n| ratio (median of batch ratios) | %.0f× |\n", $first, $repeat, $ratio);

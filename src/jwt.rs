@@ -192,8 +192,24 @@ impl DecodeOptions {
     /// The bytes of the options that affect whether a token verifies, apart from time
     /// (`now`, `leeway`), which a cache re-checks on every hit.
     pub fn cache_bytes(&self) -> Vec<u8> {
-        let v = serde_json::json!([self.iss, self.aud, self.typ, self.required, self.max_length]);
-        v.to_string().into_bytes()
+        // Length-prefixed fields: unambiguous, and cheaper than serializing JSON per call.
+        let mut out = Vec::with_capacity(64);
+        let mut field = |tag: u8, v: Option<&str>| {
+            out.push(tag);
+            if let Some(v) = v {
+                out.extend_from_slice(&(v.len() as u64).to_be_bytes());
+                out.extend_from_slice(v.as_bytes());
+            }
+        };
+        field(b'i', self.iss.as_deref());
+        field(b'a', self.aud.as_deref());
+        field(b't', self.typ.as_deref());
+        for r in &self.required {
+            field(b'r', Some(r));
+        }
+        out.push(b'm');
+        out.extend_from_slice(&(self.max_length as u64).to_be_bytes());
+        out
     }
 
     /// The current time: `now`, or the system clock.

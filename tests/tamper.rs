@@ -252,3 +252,15 @@ fn round_trips_all_algorithms_and_cache() {
         );
     }
 }
+
+#[test]
+fn cache_key_options_are_unambiguous() {
+    let a = DecodeOptions { iss: Some("ab".into()), aud: None, ..opts() };
+    let b = DecodeOptions { iss: Some("a".into()), aud: Some("b".into()), ..opts() };
+    let c = DecodeOptions { iss: None, aud: Some("ab".into()), ..opts() };
+    assert_ne!(a.cache_bytes(), b.cache_bytes());
+    assert_ne!(a.cache_bytes(), c.cache_bytes());
+    let d = DecodeOptions { required: vec!["exp".into(), "jti".into()], ..opts() };
+    let e = DecodeOptions { required: vec!["expjti".into()], ..opts() };
+    assert_ne!(d.cache_bytes(), e.cache_bytes());
+}
