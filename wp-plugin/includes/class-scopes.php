@@ -85,7 +85,10 @@ final class Scopes {
 	 * @return string[] Tokens in first-seen order; empty for an empty string.
 	 */
 	public static function parse( string $scope ): array {
-		$tokens = preg_split( '/ +/', trim( $scope ), -1, PREG_SPLIT_NO_EMPTY );
+		// Only SP separates scope tokens (RFC 6749 §3.3). trim() without a list would also strip
+		// NUL, tab, CR and LF, so "\0" or "read\n" would pass as the default scope or as "read";
+		// kept in a token, they make it unknown (invalid_scope).
+		$tokens = preg_split( '/ +/', trim( $scope, ' ' ), -1, PREG_SPLIT_NO_EMPTY );
 		return array_values( array_unique( is_array( $tokens ) ? $tokens : array() ) );
 	}
 
