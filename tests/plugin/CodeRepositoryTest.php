@@ -7,7 +7,7 @@
 final class CodeRepositoryTest extends PHPUnit\Framework\TestCase
 {
     /** RFC 7636 Appendix B: the challenge of dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk. */
-    private const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuHJSJ7TIwM';
+    private const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
     private function fields(array $override = []): array
     {
