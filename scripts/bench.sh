@@ -54,7 +54,12 @@ python3 "$REPO/benches/stack/bench.py"
 if [ "${BENCH_SKIP_EXT:-0}" != 1 ]; then
   if [ -f "$REPO/scripts/bench-ext.sh" ]; then
     log "extension micro-benchmark: scripts/bench-ext.sh"
-    bash "$REPO/scripts/bench-ext.sh" || warn "scripts/bench-ext.sh failed; docs/benchmarks.md keeps the last docs/benchmarks-ext.md"
+    rm -f "$RUN/bench/ext.md"
+    if bash "$REPO/scripts/bench-ext.sh" > "$RUN/bench/ext.md.tmp"; then
+      mv "$RUN/bench/ext.md.tmp" "$RUN/bench/ext.md"
+    else
+      warn "scripts/bench-ext.sh failed; the report uses docs/benchmarks-ext.md if it exists"
+    fi
   else
     warn "scripts/bench-ext.sh does not exist yet: the report has no extension micro-benchmark table"
   fi

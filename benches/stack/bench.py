@@ -182,6 +182,16 @@ def mem_of(pid):
                 elif k in ('Private_Clean', 'Private_Dirty'):
                     priv += int(line.split()[1])
             out['private'] = priv
+        # RSS of the extension's own mapped pages (its code and read-only data).
+        so_rss, current = 0, ''
+        with open('/proc/%d/smaps' % pid) as f:
+            for line in f:
+                head = line.split()
+                if head and '-' in head[0] and len(head) >= 5:
+                    current = head[5] if len(head) > 5 else ''
+                elif head and head[0] == 'Rss:' and 'libwp_oauth' in current:
+                    so_rss += int(head[1])
+        out['so_rss'] = so_rss
     except OSError:
         return None
     return out
@@ -357,6 +367,7 @@ def memory_phase():
                 'rss_kib': [m['rss'] for m in mems],
                 'pss_kib': [m['pss'] for m in mems],
                 'private_kib': [m['private'] for m in mems],
+                'so_rss_kib': [m['so_rss'] for m in mems],
             }
     health = https_request(SITE['url'], '/wpoa-health.php')[2]
     result['node1_health'] = json.loads(health)

@@ -178,15 +178,17 @@ def main():
     # ---- memory table ----------------------------------------------------------------------
     ml = []
     if 'health' in mem:
-        ml.append('| after %d requests of … | pool | workers | RSS MiB (mean; min–max) | PSS MiB (mean) | private MiB (mean) |' % r['config']['rss_requests'])
-        ml.append('|---|---|---|---|---|---|')
+        ml.append('| after %d requests of … | pool | workers | RSS MiB (mean; min–max) | of which `libwp_oauth.so` pages, MiB | PSS MiB (mean) | private MiB (mean) |' % r['config']['rss_requests'])
+        ml.append('|---|---|---|---|---|---|---|')
         what = {'health': '`/wpoa-health.php` (PHP only, no WordPress)', 'posts': '… then `GET /wp-json/wp/v2/posts` anonymous'}
         for step in ('health', 'posts'):
             for pool in ('node1', 'noext'):
                 m = mem[step][pool]
-                ml.append('| %s | %s | %d | %.2f (%.2f–%.2f) | %.2f | %.2f |' % (
+                so = m.get('so_rss_kib')
+                ml.append('| %s | %s | %d | %.2f (%.2f–%.2f) | %s | %.2f | %.2f |' % (
                     what[step], 'node1 (extension, plugin active)' if pool == 'node1' else 'noext (no extension, plugin inactive)',
                     m['workers'], sum(m['rss_kib']) / len(m['rss_kib']) / 1024, min(m['rss_kib']) / 1024, max(m['rss_kib']) / 1024,
+                    ('%.2f' % (sum(so) / len(so) / 1024)) if so else '–',
                     sum(m['pss_kib']) / len(m['pss_kib']) / 1024, sum(m['private_kib']) / len(m['private_kib']) / 1024))
     memtable = '\n'.join(ml)
 
