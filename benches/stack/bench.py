@@ -578,7 +578,10 @@ def main():
 
     log('profile: SQL queries and time in authentication per request')
     try:
-        results['profile'] = profile_phase(scenarios)
+        # Plus the anonymous posts list on the no-extension pool (plugin inactive there): what the
+        # active plugin costs every anonymous REST request.
+        results['profile'] = profile_phase(scenarios + [
+            {'name': 'posts-anonymous-noext', 'base': SITE['noext_url'], 'path': '/wp-json/wp/v2/posts'}])
     except Exception as e:  # the numbers above stand without it
         results['profile'] = {'error': str(e)}
         log('profile failed: %s' % e)

@@ -28,6 +28,7 @@ LABELS = {
     'me-bearer': '(4b) GET /wp/v2/users/me, bearer token',
     'token-code-exchange': '(5a) POST /token, code exchange',
     'token-refresh': '(5b) POST /token, refresh',
+    'posts-anonymous-noext': '(1′) GET /wp/v2/posts, anonymous, on the no-extension pool (plugin inactive; profile only)',
 }
 SHORT = {
     'posts-anonymous': 'posts anon', 'posts-app-password': 'posts app-pw', 'posts-bearer': 'posts bearer',
@@ -239,13 +240,17 @@ def main():
         base_req = prof.get('posts-anonymous', {}).get('req_cpu_ms')
         pl.append('| scenario | SQL queries per request | wall ms in authentication filters | CPU ms in authentication filters, median (p25–p75) | CPU ms from must-use plugins to end of dispatch, median (p25–p75) | the same minus (1) |')
         pl.append('|---|---|---|---|---|---|')
-        for n in names:
+        for n in names + ['posts-anonymous-noext']:
             if n in prof:
                 p = prof[n]
                 pl.append('| %s | %d | %.3f | %.3f (%.3f–%.3f) | %.2f (%.2f–%.2f) | %s |' % (
                     LABELS.get(n, n), p['queries'], p['auth_ms'], p['auth_cpu_ms'], p['auth_cpu_ms_range'][0], p['auth_cpu_ms_range'][1],
                     p['req_cpu_ms'], p['req_cpu_ms_range'][0], p['req_cpu_ms_range'][1],
                     ('%+.2f' % (p['req_cpu_ms'] - base_req)) if base_req is not None and n.startswith('posts-') and n != 'posts-anonymous' else '–'))
+        if 'posts-anonymous-noext' in prof and base_req is not None:
+            pl.append('')
+            pl.append('What the active plugin (and the loaded extension) cost an anonymous REST request: (1) minus (1′) = %+.2f ms of CPU (same code path otherwise; the plugin loads its classes and registers its hooks on every request).' % (
+                base_req - prof['posts-anonymous-noext']['req_cpu_ms']))
         pl.append('')
         pl.append('%d requests per scenario, interleaved (one of each in turn), after 5 warm-up rounds; CPU from `getrusage()` in the worker.' % (
             prof.get('posts-anonymous', {}).get('samples', 0)))
