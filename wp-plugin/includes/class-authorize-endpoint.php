@@ -673,7 +673,7 @@ final class Authorize_Endpoint {
 			.wpoa-actions { display: flex; gap: 8px; justify-content: flex-end; margin-top: 16px; }
 			.wpoa-user { border-top: 1px solid #dcdcde; padding-top: 12px; margin-top: 16px; font-size: 13px; }
 			.wpoa-error { border-left: 4px solid #d63638; }
-			.login form#wpoa-consent-form { margin: 0; padding: 0; border: 0; box-shadow: none; background: none; overflow: visible; }
+			.login form#wpoa-consent-form { margin: 0 0 8px; padding: 0; border: 0; box-shadow: none; background: none; overflow: visible; }
 		</style>
 		<?php
 	}
