@@ -282,36 +282,38 @@ final class TokenEndpointTest extends PHPUnit\Framework\TestCase
 
     public function testReplayWhileTheFirstExchangeIsRunningMakesItRevokeItsOwnGrant(): void
     {
-        // The winner has marked the code used but not yet attached its grant when the replay
-        // arrives; the replay leaves its marker, and the winner's attach_grant() then fails.
+        // The winner has marked the code used but not yet attached its grant when a replay
+        // arrives on another PHP node (another database connection) and leaves its marker
+        // (what Code_Repository::mark_replayed() does); the winner must then give up.
         $client = self::client();
         $code = self::code($client);
-        $row = \Wpoa\Code_Repository::find($code);
-        $replay = null;
-        $hook = function () use (&$replay, $client, $code) {
-            if (null === $replay) {
-                $replay = 'running';
-                $replay = self::post(self::form($client, $code));
-            }
-        };
-        // Grant_Repository::create() runs between consume() and attach_grant(): run the replay there.
-        add_filter('wpoa_grant_lifetime', $hook_filter = function ($lifetime) use ($hook) {
-            $hook();
+        $id = (int) \Wpoa\Code_Repository::find($code)->id;
+        $db = wpoa_site()['db'];
+        $t = \Wpoa\Schema::tables()['codes'];
+        $marked = 0;
+        // Grant_Repository::create() runs between consume() and attach_grant(): replay there.
+        $replay = static function ($lifetime) use (&$marked, $db, $t, $id) {
+            $other = new mysqli(null, $db['user'], $db['password'], DB_NAME, 0, $db['socket']);
+            $other->query("UPDATE {$t} SET grant_id = 0 WHERE id = {$id} AND grant_id IS NULL");
+            $marked = $other->affected_rows;
+            $other->close();
             return $lifetime;
-        });
+        };
+        add_filter('wpoa_grant_lifetime', $replay);
         try {
             $winner = self::post(self::form($client, $code));
         } finally {
-            remove_filter('wpoa_grant_lifetime', $hook_filter);
+            remove_filter('wpoa_grant_lifetime', $replay);
         }
-        $this->assertError($replay, 'invalid_grant');
+        $this->assertSame(1, $marked, 'the replay marker was written while the winner was running');
         $this->assertError($winner, 'invalid_grant');
         $this->assertSame('0', \Wpoa\Code_Repository::find($code)->grant_id);
         global $wpdb;
-        $t = \Wpoa\Schema::tables()['grants'];
-        $this->assertSame(['revoked'], $wpdb->get_col($wpdb->prepare("SELECT status FROM {$t} WHERE client_id = %s", $client->client_id)), 'the grant made by the winner is revoked');
+        $g = \Wpoa\Schema::tables()['grants'];
+        $this->assertSame('0', $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$g} WHERE client_id = %s AND status = 'active'", $client->client_id)), 'no usable grant is left');
+        $r = \Wpoa\Schema::tables()['refresh_tokens'];
+        $this->assertSame('0', $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$r} rt JOIN {$g} gr ON gr.id = rt.grant_id WHERE rt.client_id = %s AND gr.status = 'active'", $client->client_id)));
         $this->assertArrayNotHasKey('wpoa_token_issued', $this->actions);
-        $this->assertSame((int) $row->id, (int) \Wpoa\Code_Repository::find($code)->id);
     }
 
     /** @return array<string, array{0:string, 1:?string, 2:array}> */
