@@ -96,24 +96,35 @@ final class Grant_Authorization_Code implements Grant_Handler {
 
 		$scope    = (string) $row->scope;
 		$audience = '' !== (string) $row->audience ? (string) $row->audience : Urls::audience();
-		$grant_id = Grant_Repository::create( $client->client_id, $user_id, $scope, $audience, (int) $row->auth_time );
-		if ( $grant_id <= 0 ) {
-			throw new OAuth_Error( 'server_error', __( 'The grant could not be stored.', 'wp-oauth' ), 500 );
-		}
-		if ( ! Code_Repository::attach_grant( (int) $row->id, $grant_id ) ) {
-			// A replay of this code was seen while we were issuing: revoke what we made.
-			Grant_Repository::revoke( $grant_id, 'code_replay' );
-			throw self::invalid_grant( __( 'The authorization code has already been used.', 'wp-oauth' ) );
-		}
-		$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time );
-		$refresh = null;
-		if ( in_array( 'refresh_token', $client->grant_types(), true ) ) {
-			$grant   = Grant_Repository::find( $grant_id );
-			$refresh = Refresh_Token_Repository::create( $grant_id, $client->client_id, $scope, $grant ? (int) $grant->expires_at : time() + Refresh_Token_Repository::lifetime() );
-			if ( null === $refresh ) {
-				Grant_Repository::revoke( $grant_id, 'server_error' );
-				throw new OAuth_Error( 'server_error', __( 'The refresh token could not be stored.', 'wp-oauth' ), 500 );
+		// The grant, the code's link to it and the first refresh token are written in one
+		// transaction: a worker killed half-way (or a failed insert) leaves no active grant
+		// without its refresh token behind (the code stays burnt). A replay seen meanwhile is
+		// committed as a revoked grant (not rolled back), so the record of it stays.
+		list( $grant_id, $access, $refresh ) = Grant_Repository::atomically(
+			function () use ( $client, $row, $user_id, $scope, $audience ) {
+				$grant_id = Grant_Repository::create( $client->client_id, $user_id, $scope, $audience, (int) $row->auth_time );
+				if ( $grant_id <= 0 ) {
+					throw new OAuth_Error( 'server_error', __( 'The grant could not be stored.', 'wp-oauth' ), 500 );
+				}
+				if ( ! Code_Repository::attach_grant( (int) $row->id, $grant_id ) ) {
+					// A replay of this code was seen while we were issuing: revoke what we made.
+					Grant_Repository::revoke( $grant_id, 'code_replay' );
+					return array( $grant_id, null, null );
+				}
+				$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time );
+				$refresh = null;
+				if ( in_array( 'refresh_token', $client->grant_types(), true ) ) {
+					$grant   = Grant_Repository::find( $grant_id );
+					$refresh = Refresh_Token_Repository::create( $grant_id, $client->client_id, $scope, $grant ? (int) $grant->expires_at : time() + Refresh_Token_Repository::lifetime() );
+					if ( null === $refresh ) {
+						throw new OAuth_Error( 'server_error', __( 'The refresh token could not be stored.', 'wp-oauth' ), 500 );
+					}
+				}
+				return array( $grant_id, $access, $refresh );
 			}
+		);
+		if ( null === $access ) {
+			throw self::invalid_grant( __( 'The authorization code has already been used.', 'wp-oauth' ) );
 		}
 		Client_Repository::mark_used( $client->client_id );
 

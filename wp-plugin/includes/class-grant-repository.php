@@ -312,4 +312,28 @@ final class Grant_Repository {
 		}
 		return $deleted;
 	}
+
+	/**
+	 * Runs $fn inside one database transaction: COMMIT when it returns, ROLLBACK when it throws.
+	 * A PHP worker that dies in between leaves nothing behind, because MariaDB/MySQL roll back
+	 * the open transaction when the connection drops (InnoDB tables). Used where one request
+	 * writes several rows that only make sense together (a grant and its first refresh token).
+	 * Do not nest: START TRANSACTION commits a transaction that is already open.
+	 *
+	 * @param callable $fn Work; its return value is returned.
+	 * @return mixed What $fn returned.
+	 * @throws \Throwable Whatever $fn threw, after the rollback.
+	 */
+	public static function atomically( callable $fn ) {
+		global $wpdb;
+		$wpdb->query( 'START TRANSACTION' );
+		try {
+			$result = $fn();
+		} catch ( \Throwable $e ) {
+			$wpdb->query( 'ROLLBACK' );
+			throw $e;
+		}
+		$wpdb->query( 'COMMIT' );
+		return $result;
+	}
 }
