@@ -196,8 +196,11 @@ test('revocation: client authentication, body format and HTTPS are enforced in R
   const json = await postJson(as.revocation_endpoint, { client_id: chain.client.client_id, token: 'x' }, { json: true });
   assert.equal(json.status, 400);
   assert.equal(json.body.error, 'invalid_request');
-  const get = await getJson(as.revocation_endpoint);
-  assert.notEqual(get.status, 200);
+  for (const endpoint of [as.revocation_endpoint, as.introspection_endpoint]) {
+    const get = await getJson(`${endpoint}?token=${encodeURIComponent(m.refresh_token)}&client_id=${conf.client_id}`);
+    assert.equal(get.status, 400, endpoint);
+    assert.equal(get.body.error, 'invalid_request');
+  }
 
   const plain = await postJson(`${site.http_url}/wp-json/wp-oauth/v1/revoke`, { client_id: conf.client_id, token: m.refresh_token }, { headers: { authorization: `Basic ${b64(`${conf.client_id}:${conf.client_secret}`)}` } });
   assert.equal(plain.status, 400);

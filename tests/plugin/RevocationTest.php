@@ -223,6 +223,18 @@ final class RevocationTest extends PHPUnit\Framework\TestCase
         $this->assertSame('invalid_request', $res->get_data()['error']);
     }
 
+    public function testOtherMethodsAreInvalidRequestInRfcFormat(): void
+    {
+        foreach (['revoke', 'introspect'] as $route) {
+            foreach (['GET', 'PUT', 'DELETE'] as $method) {
+                $res = rest_get_server()->dispatch(new WP_REST_Request($method, '/wp-oauth/v1/' . $route));
+                $this->assertSame(400, $res->get_status(), "$method $route");
+                $this->assertSame('invalid_request', $res->get_data()['error'], "$method $route");
+                $this->assertSame('no-store', $res->get_headers()['Cache-Control']);
+            }
+        }
+    }
+
     public function testPlainHttpIsRefused(): void
     {
         $client = self::makeClient();

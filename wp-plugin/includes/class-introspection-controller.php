@@ -39,14 +39,16 @@ final class Introspection_Controller {
 	}
 
 	/**
-	 * Registers POST /introspect (no REST `args`: errors stay in RFC 6749 §5.2 format).
+	 * Registers /introspect (POST; other methods get `invalid_request`; no REST `args`:
+	 * errors stay in RFC 6749 §5.2 format).
 	 */
 	public function register_routes(): void {
 		register_rest_route(
 			Plugin::REST_NAMESPACE,
 			'/introspect',
 			array(
-				'methods'             => 'POST',
+				// Every method, so that a wrong one is answered in RFC 6749 §5.2 format, not core's 404.
+				'methods'             => \WP_REST_Server::ALLMETHODS,
 				'callback'            => array( $this, 'introspect' ),
 				'permission_callback' => array( $this, 'public_endpoint' ),
 			)
@@ -72,6 +74,9 @@ final class Introspection_Controller {
 	public function introspect( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
 			Https_Policy::require_https();
+			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
+				throw new OAuth_Error( 'invalid_request', __( 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).', 'wp-oauth' ) );
+			}
 			$params = Revocation_Controller::form_params( $request );
 			$client = Client_Authenticator::authenticate( $request, $params );
 			if ( ! $client->is_confidential() ) {

@@ -33,15 +33,16 @@ final class Revocation_Controller {
 	}
 
 	/**
-	 * Registers POST /revoke. No REST `args`: parameters are validated in the callback
-	 * so errors keep the RFC 6749 §5.2 format.
+	 * Registers /revoke (POST; other methods get `invalid_request`). No REST `args`:
+	 * parameters are validated in the callback so errors keep the RFC 6749 §5.2 format.
 	 */
 	public function register_routes(): void {
 		register_rest_route(
 			Plugin::REST_NAMESPACE,
 			'/revoke',
 			array(
-				'methods'             => 'POST',
+				// Every method, so that a wrong one is answered in RFC 6749 §5.2 format, not core's 404.
+				'methods'             => \WP_REST_Server::ALLMETHODS,
 				'callback'            => array( $this, 'revoke' ),
 				'permission_callback' => array( $this, 'public_endpoint' ),
 			)
@@ -69,6 +70,9 @@ final class Revocation_Controller {
 	public function revoke( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
 			Https_Policy::require_https();
+			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
+				throw new OAuth_Error( 'invalid_request', __( 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).', 'wp-oauth' ) );
+			}
 			$params = self::form_params( $request );
 			$client = Client_Authenticator::authenticate( $request, $params );
 			$token  = $params['token'] ?? null;
