@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import { join } from 'node:path';
-import { site, getJson, dbQuery, launchBrowser, loginAs, url, REPO } from './lib/site.mjs';
+import { site, getJson, dbQuery, launchBrowser, loginAs, url, REPO, wpEval } from './lib/site.mjs';
 import { fullFlow, loopbackRedirect, fetchOpts, clientAuthFor } from './lib/flow.mjs';
 
 const ME = '/wp-json/wp/v2/users/me';
@@ -16,6 +16,8 @@ let app;      // the app, signed in as the author through the real flow
 let browser;  // the author's own browser session on wp-admin
 
 before(async () => {
+  // Start from an empty list (other suites leave grants behind) so the screenshots show this test's apps.
+  wpEval(`\\Wpoa\\Grant_Repository::revoke_for_user(${site.users.author.id}, 'test_reset');`);
   app = await fullFlow({ role: 'author', scope: 'read write', redirectUri: loopbackRedirect(), meta: { client_name: 'Pocket Editor' } });
   assert.equal((await me(app.tokens.access_token)).status, 200, 'the app works before');
   browser = await launchBrowser({ viewport: { width: 1280, height: 1000 } });

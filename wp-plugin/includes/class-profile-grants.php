@@ -100,7 +100,7 @@ JS;
 			<p class="description"><?php esc_html_e( 'Apps you allowed to use your account through OAuth. Revoking signs the app out on this site at once; it has to ask for permission again.', 'wp-oauth' ); ?></p>
 			<div class="wpoa-notice" role="status" aria-live="polite" hidden></div>
 			<p class="wpoa-empty" <?php echo array() === $grants ? '' : 'hidden'; ?>><?php esc_html_e( 'No applications are authorized.', 'wp-oauth' ); ?></p>
-			<table class="wp-list-table widefat fixed striped wpoa-apps-table" <?php echo array() === $grants ? 'hidden' : ''; ?>>
+			<table class="wp-list-table widefat striped wpoa-apps-table" <?php echo array() === $grants ? 'hidden' : ''; ?>>
 				<thead>
 					<tr>
 						<th scope="col"><?php esc_html_e( 'Application', 'wp-oauth' ); ?></th>
@@ -118,7 +118,7 @@ JS;
 						<td><strong><?php echo esc_html( $item['client_name'] ); ?></strong></td>
 						<td>
 							<?php foreach ( $item['scopes'] as $scope ) : ?>
-								<span title="<?php echo esc_attr( $scope['description'] ); ?>"><?php echo esc_html( $scope['label'] ); ?></span><?php echo '' !== $scope['description'] ? ': ' . esc_html( $scope['description'] ) : ''; ?><br />
+								<p><strong><?php echo esc_html( $scope['label'] ); ?></strong><?php echo '' !== $scope['description'] ? ': ' . esc_html( $scope['description'] ) : ''; ?></p>
 							<?php endforeach; ?>
 						</td>
 						<td><?php echo esc_html( wp_date( $format, $item['approved_at'] ) ); ?></td>
