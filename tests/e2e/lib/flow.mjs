@@ -16,7 +16,7 @@
 //   buildAuthorizationUrl(as, client, { redirectUri, scope, state, challenge, prompt, resource, extra })
 //                                       → URL; extra = { name: value | null } adds or (null) removes parameters
 //   authorize({ as, client, role, scope, redirectUri, approve, prompt, resource, extra, browser,
-//               screenshot, screenshotPath, state, pkce })
+//               screenshotPath, onConsent, state, pkce, omitRedirectUri })
 //                                     → { params: URLSearchParams, location, state, verifier, challenge,
 //                                         sawConsent, errorPage?, browser }
 //                                       Drives Chromium: opens the authorization URL, logs in as `role`
@@ -26,7 +26,10 @@
 //                                       or loopback) from the 3xx Location header — no listening server.
 //                                       `browser`: a launchBrowser() result to reuse (session kept, e.g. for
 //                                       remembered consent); else one is launched and closed.
-//                                       `screenshotPath` (repo-relative) takes a picture of the consent screen.
+//                                       `screenshotPath` (repo-relative) takes a picture of the consent screen;
+//                                       `onConsent(page)` runs on it first (assertions, focus, account switch).
+//                                       Each call uses a fresh tab of the browser (Chromium ignores link clicks
+//                                       in a tab that was sent to a private-use scheme).
 //                                       An error page (no redirect) gives { errorPage: { status, text } }.
 //   validateCallback(as, client, params, state) → oauth.validateAuthResponse (throws on error / iss mismatch)
 //   exchangeCode({ as, client, params, redirectUri, verifier, state })
