@@ -542,6 +542,7 @@ def main():
             anon_body = check(scn, anon_body)
 
     results = {'started': time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(started)),
+               'command': os.environ.get('BENCH_COMMAND') or 'python3 benches/stack/bench.py',
                'config': {'rounds': ROUNDS, 'duration_s': DURATION, 'warmup_s': WARMUP, 'threads': THREADS,
                           'connections': CONNECTIONS, 'rss_requests': RSS_REQUESTS},
                'machine': machine_info(), 'setup': dict({k: v for k, v in creds.items() if k != 'users'}, posts_user=POSTS_USER, me_user=ME_USER,

@@ -318,7 +318,7 @@ def main():
     m = r['machine']
     c = r['config']
     bg_all = [x['background_cores'] for x in runs]
-    cmd = os.environ.get('BENCH_COMMAND') or 'make bench'
+    cmd = r.get('command') or os.environ.get('BENCH_COMMAND') or 'make bench'
     skipped = ''.join('\n- skipped: %s' % s for s in r.get('skipped', []))
     doc = f"""# Benchmarks
 
