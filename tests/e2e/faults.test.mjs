@@ -7,7 +7,7 @@
 // run, as a host would install it, and removed afterwards if the stack did not have it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, unlinkSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, unlinkSync, readFileSync, statSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
@@ -89,7 +89,17 @@ function assertStored(tokenResponses) {
   }
 }
 
+const LOGS = ['php-error.log', 'wp-debug.log'];
+const logStart = {};
+/** Log lines written since before(). */
+function newLogLines() {
+  return LOGS.flatMap((f) => {
+    try { return readFileSync(join(site.logs, f)).subarray(logStart[f] || 0).toString('utf8').split('\n'); } catch { return []; }
+  });
+}
+
 before(async () => {
+  for (const f of LOGS) { try { logStart[f] = statSync(join(site.logs, f)).size; } catch { logStart[f] = 0; } }
   if (!existsSync(DROPIN)) { copyFileSync(DROPIN_SRC, DROPIN); installedDropin = true; }
   redirectUri = loopbackRedirect();
   client = await registerClient({ client_name: 'faults client', redirect_uris: [redirectUri] });
@@ -153,6 +163,11 @@ test('MariaDB restarted mid-run: clean 503s during the outage, nothing issued un
   }
   // Every token the server handed out is in the database.
   assertStored(results.filter((r) => r.kind === 'token' && r.status === 200));
+  // No PHP fatal error anywhere (e.g. in the drop-in), no warning from the plugin; core's own
+  // "mysqli_real_connect(): No such file" warnings while the database is away are expected.
+  const lines = newLogLines();
+  assert.deepEqual(lines.filter((l) => /PHP Fatal error|Uncaught/.test(l)), []);
+  assert.deepEqual(lines.filter((l) => /PHP (Warning|Notice|Deprecated)/.test(l) && /wp-oauth|Wpoa|db-error\.php/.test(l)), []);
   // Recovered without intervention: every chain refreshes and calls the API again.
   for (const [i, chain] of chains.entries()) {
     assert.equal(chain.broken, undefined, `chain ${i} was not broken by the outage`);
