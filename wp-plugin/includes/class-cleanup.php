@@ -84,9 +84,7 @@ final class Cleanup {
 			'keys_published' => 0,
 		);
 
-		if ( class_exists( Code_Repository::class ) && method_exists( Code_Repository::class, 'delete_expired' ) ) {
-			$counts['codes'] = (int) Code_Repository::delete_expired( $now - HOUR_IN_SECONDS );
-		}
+		$counts['codes']          = self::batched( $batches, $limit, static fn( $n ) => Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
 		$counts['refresh_tokens'] = self::batched( $batches, $limit, static fn( $n ) => Refresh_Token_Repository::delete_expired( $now - DAY_IN_SECONDS, $n ) );
 		$counts['revoked_jtis']   = self::batched( $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
 		$counts['grants']         = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );

@@ -139,12 +139,13 @@ final class Code_Repository {
 	 * Deletes codes that expired before a time (used or not). For the cleanup job.
 	 *
 	 * @param int $before Unix seconds; default now minus one hour (replays within the hour still revoke).
+	 * @param int $limit  Most rows deleted by this call (a bounded batch; 1..10000).
 	 * @return int Rows deleted.
 	 */
-	public static function delete_expired( int $before = 0 ): int {
+	public static function delete_expired( int $before = 0, int $limit = 1000 ): int {
 		global $wpdb;
 		$t      = Schema::tables()['codes'];
 		$before = $before > 0 ? $before : time() - HOUR_IN_SECONDS;
-		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE expires_at < %d", $before ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$t} WHERE expires_at < %d ORDER BY expires_at LIMIT %d", $before, max( 1, min( 10000, $limit ) ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
 }
