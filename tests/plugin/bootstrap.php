@@ -32,8 +32,11 @@ global $wpdb, $table_prefix, $current_site, $current_blog, $wp_rewrite, $shortco
     $_ENV['WPOA_DB_NAME'] = $db;
 
     // Same installer as the stack, one process per phase (WP_INSTALLING changes the boot).
+    // A child PHP does not inherit this process's `-d extension=…`: ask a plain child
+    // whether its own ini loads the extension, and pass the run dir's copy when not.
     $php = [PHP_BINARY];
-    if (is_file("$run/php/libwp_oauth.so") && !extension_loaded('wp_oauth')) {
+    $childHasExt = trim((string) shell_exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg('echo (int) extension_loaded("wp_oauth");')));
+    if (is_file("$run/php/libwp_oauth.so") && '1' !== $childHasExt) {
         $php = [PHP_BINARY, '-d', "extension=$run/php/libwp_oauth.so"];
     }
     $phases = getenv('WPOA_KEEP_TEST_DB') ? ['install', 'activate'] : ['reset', 'install', 'activate'];
