@@ -5,10 +5,10 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps ext up down demo test bench
+.PHONY: help deps ext up down demo test bench soak
 
 help:
-	@echo "make demo | make test | make up | make down | make ext | make deps | make bench"
+	@echo "make demo | make test | make up | make down | make ext | make deps | make bench | make soak"
 
 deps:
 	@bash scripts/deps.sh
@@ -30,3 +30,6 @@ test:
 
 bench:
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; else echo "scripts/bench.sh does not exist yet"; exit 1; fi
+
+soak:
+	@bash scripts/soak.sh

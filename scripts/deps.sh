@@ -13,6 +13,7 @@ PACKAGES=(
   wordpress wordpress-theme-twentytwentythree
   chromium chromium-driver
   wrk openssl ca-certificates curl jq git make iproute2 procps
+  python3 python3-venv
 )
 
 missing=()
@@ -49,3 +50,6 @@ if [ -f "$E2E/package-lock.json" ]; then
     log "tests/e2e/node_modules: up to date"
   fi
 fi
+
+# Python clients (Authlib, PyJWT) for the client guide's example and the python suite.
+bash "$REPO/scripts/python-venv.sh"

@@ -91,6 +91,7 @@ suite rust   scripts/test-rust.sh
 suite ext    scripts/test-ext.sh
 suite plugin scripts/test-plugin.sh
 suite e2e    scripts/test-e2e.sh
+suite python scripts/test-python.sh
 
 echo
 echo "=== summary"
