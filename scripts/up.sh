@@ -166,6 +166,9 @@ NGX
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
       fastcgi_param HTTP_AUTHORIZATION \$http_authorization;
+      # Debian's fastcgi_params sends HTTP_HOST as \$host, which drops the port: WordPress
+      # would then canonical-redirect every front-end page to itself (home has the port).
+      fastcgi_param HTTP_HOST \$host:\$server_port;
 NGX
   [ "$2" = 1 ] && echo "      fastcgi_param HTTPS on;"
   cat <<NGX

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
-import { site, caCert, getJson, health, launchBrowser, loginAs, screenshot, pluginPresent, dbQuery, wpEvalJson } from './lib/site.mjs';
+import { site, caCert, httpsFetch, getJson, health, launchBrowser, loginAs, screenshot, pluginPresent, dbQuery, wpEvalJson } from './lib/site.mjs';
 
 const noPlugin = !pluginPresent() && 'wp-plugin/wp-oauth.php does not exist yet';
 
@@ -26,6 +26,13 @@ test('the site answers over HTTPS with a certificate that chains to the stack CA
   const { status, body } = await getJson('/wp-json/');
   assert.equal(status, 200);
   assert.equal(body.home, site.url);
+});
+
+test('front-end pages answer 200 on the site address (no canonical redirect to themselves)', async () => {
+  for (const path of ['/', '/hello-world/']) {
+    const res = await httpsFetch(path);
+    assert.equal(res.status, 200, `${path} answered ${res.status} ${res.headers.get('location') ?? ''}`);
+  }
 });
 
 test('php-fpm nodes 1 and 2 have the extension loaded, the noext node does not', async () => {
