@@ -21,6 +21,11 @@ pub fn url_encode(bytes: &[u8]) -> String {
     URL.encode(bytes)
 }
 
+/// Appends the unpadded base64url of `bytes` to `out`.
+pub fn url_encode_into(bytes: &[u8], out: &mut String) {
+    URL.encode_string(bytes, out)
+}
+
 /// Decodes canonical unpadded base64url; `None` on any deviation.
 pub fn url_decode(text: &[u8]) -> Option<Vec<u8>> {
     URL.decode(text).ok()

@@ -5,8 +5,11 @@
 //! * Key sets: up to [`MAX_KEYSETS`] parsed [`KeySet`]s, keyed by the exact JSON text
 //!   (compared in full), least recently used evicted. Texts over [`MAX_KEYSET_BYTES`] are
 //!   parsed every time.
-//! * Verified tokens: up to [`MAX_TOKENS`] entries and [`MAX_TOKEN_BYTES`] of claims,
-//!   keyed by SHA-256(key-set digest ‖ options ‖ token). A hit re-checks `exp`/`nbf`
+//! * Verified tokens: up to [`MAX_TOKENS`] entries and [`MAX_TOKEN_BYTES`] of tokens,
+//!   keyed by the exact bytes key-set digest ‖ options ‖ token: a `HashMap` (SipHash
+//!   with a per-process random key, so bucket collisions cannot be aimed) whose key
+//!   equality compares every byte without an early exit. No cryptographic hash of the
+//!   token is computed per call. A hit re-checks `exp`/`nbf`
 //!   against now ± leeway, so a cached token never outlives its `exp`. A changed key set
 //!   has a different digest, so entries verified under the old one are never hit with the
 //!   new one; they are purged when the old set leaves the key-set cache.
@@ -42,7 +45,7 @@ struct TokenEntry {
 #[derive(Default)]
 struct Caches {
     keysets: Vec<(Vec<u8>, Rc<KeySet>)>,
-    tokens: HashMap<[u8; 32], TokenEntry>,
+    tokens: HashMap<TokenKey, TokenEntry>,
     token_bytes: usize,
     tick: u64,
     hits: u64,
@@ -122,16 +125,35 @@ pub fn keyset(json: &[u8]) -> Result<Rc<KeySet>> {
     Ok(set)
 }
 
-fn cache_key(keys: &KeySet, opts: &DecodeOptions, token: &[u8]) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(keys.digest());
+/// A token-cache key: key-set digest, length-prefixed options, token. Unambiguous, as
+/// the digest has a fixed length and the options a length prefix.
+#[derive(Clone)]
+struct TokenKey(Box<[u8]>);
+
+impl std::hash::Hash for TokenKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for TokenKey {
+    /// Full comparison without an early exit on the first differing byte.
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        a.len() == b.len() && std::hint::black_box(a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y))) == 0
+    }
+}
+
+impl Eq for TokenKey {}
+
+fn cache_key(keys: &KeySet, opts: &DecodeOptions, token: &[u8]) -> TokenKey {
     let o = opts.cache_bytes();
-    ctx.update(&(o.len() as u64).to_be_bytes());
-    ctx.update(&o);
-    ctx.update(token);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    let mut key = Vec::with_capacity(32 + 8 + o.len() + token.len());
+    key.extend_from_slice(keys.digest());
+    key.extend_from_slice(&(o.len() as u64).to_be_bytes());
+    key.extend_from_slice(&o);
+    key.extend_from_slice(token);
+    TokenKey(key.into_boxed_slice())
 }
 
 /// [`jwt::decode`] through both caches: `keys_json` is a JWK or JWKS text.
@@ -171,7 +193,7 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
             let c = &mut *c;
             let size = token.len();
             while !c.tokens.is_empty() && (c.tokens.len() >= MAX_TOKENS || c.token_bytes + size > MAX_TOKEN_BYTES) {
-                let oldest = c.tokens.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
+                let oldest = c.tokens.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone());
                 match oldest.and_then(|k| c.tokens.remove(&k)) {
                     Some(e) => c.token_bytes = c.token_bytes.saturating_sub(e.size),
                     None => break,
@@ -201,4 +223,12 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
 pub fn encode(claims: &Map<String, Value>, jwk_json: &[u8], header: &Map<String, Value>) -> Result<String> {
     let keys = keyset(jwk_json)?;
     jwt::encode(claims, &keys, header)
+}
+
+/// [`jwt::encode_json`] with the signing key taken from the key-set cache.
+///
+/// Errors: as [`jwt::encode`].
+pub fn encode_json(claims_json: &[u8], jwk_json: &[u8], header: &Map<String, Value>) -> Result<String> {
+    let keys = keyset(jwk_json)?;
+    jwt::encode_json(claims_json, &keys, header)
 }

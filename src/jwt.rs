@@ -240,27 +240,46 @@ pub struct Verified {
 ///
 /// Errors: [`Error::InvalidArgument`], [`Error::InvalidKey`], [`Error::SigningFailed`].
 pub fn encode(claims: &Map<String, Value>, keys: &KeySet, extra: &Map<String, Value>) -> Result<String> {
+    let claims_json = serde_json::to_vec(claims).map_err(|_| Error::InvalidJson("claims"))?;
+    encode_json(&claims_json, keys, extra)
+}
+
+/// [`encode`] with the claims already serialized: `claims_json` must be the JSON text
+/// of an object (the PHP binding writes it straight from the PHP array); it is signed
+/// as given. The header is written directly, in the order `alg`, `extra`, `kid`.
+///
+/// Errors: as [`encode`].
+pub fn encode_json(claims_json: &[u8], keys: &KeySet, extra: &Map<String, Value>) -> Result<String> {
     let (kid, key) = keys.signing_key()?;
-    let mut header = Map::new();
-    header.insert("alg".into(), Value::String(key.alg().name().into()));
+    let mut header = Vec::with_capacity(64);
+    header.extend_from_slice(b"{\"alg\":\"");
+    header.extend_from_slice(key.alg().name().as_bytes());
+    header.push(b'"');
+    let bad = |_| Error::InvalidJson("header");
     for (k, v) in extra {
         match k.as_str() {
             "alg" | "kid" => return Err(Error::InvalidArgument("the header cannot override alg or kid")),
             "crit" => return Err(Error::InvalidArgument("the header cannot set crit")),
             _ => {
-                header.insert(k.clone(), v.clone());
+                header.push(b',');
+                serde_json::to_writer(&mut header, k).map_err(bad)?;
+                header.push(b':');
+                serde_json::to_writer(&mut header, v).map_err(bad)?;
             }
         }
     }
-    header.insert("kid".into(), Value::String(kid.to_owned()));
-    let header_json = serde_json::to_vec(&header).map_err(|_| Error::InvalidJson("header"))?;
-    let claims_json = serde_json::to_vec(claims).map_err(|_| Error::InvalidJson("claims"))?;
-    let mut token = b64::url_encode(&header_json);
+    header.extend_from_slice(b",\"kid\":");
+    serde_json::to_writer(&mut header, kid).map_err(bad)?;
+    header.push(b'}');
+    let b64_len = |n: usize| n.div_ceil(3) * 4;
+    // Room for the signature too (RSA-8192: 1024 bytes).
+    let mut token = String::with_capacity(b64_len(header.len()) + b64_len(claims_json.len()) + 2 + 1368);
+    b64::url_encode_into(&header, &mut token);
     token.push('.');
-    token.push_str(&b64::url_encode(&claims_json));
+    b64::url_encode_into(claims_json, &mut token);
     let sig = key.sign(token.as_bytes())?;
     token.push('.');
-    token.push_str(&b64::url_encode(&sig));
+    b64::url_encode_into(&sig, &mut token);
     Ok(token)
 }
 

@@ -13,7 +13,10 @@ use ext_php_rs::flags::DataType;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::boxed::ZBox;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use std::cell::Cell;
 
 use super::errors::php;
 use crate::error::Error;
@@ -38,11 +41,25 @@ fn key_string(key: &Zval) -> Result<String, Error> {
     String::from_utf8(bytes.to_vec()).map_err(|_| Error::InvalidArgument("array keys must be UTF-8"))
 }
 
+/// Whether the keys are 0, 1, 2, … in order (a PHP list). ext-php-rs's own
+/// `has_sequential_keys` panics on a non-UTF-8 string key; this reads keys as zvals.
+fn is_list(ht: &ZendHashTable) -> bool {
+    let mut iter = ht.iter();
+    let mut i: i64 = 0;
+    while let Some((key, _)) = iter.next_zval() {
+        if key.long() != Some(i) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 fn table_to_value(ht: &ZendHashTable, depth: usize) -> Result<Value, Error> {
     if depth > MAX_DEPTH {
         return Err(Error::InvalidArgument("arrays nest deeper than 32 levels"));
     }
-    let list = ht.has_sequential_keys();
+    let list = is_list(ht);
     let mut arr = Vec::new();
     let mut map = Map::new();
     let mut iter = ht.iter();
@@ -89,6 +106,95 @@ pub fn table_to_object(ht: &ZendHashTable, what: &'static str) -> PhpResult<Map<
     match php(table_to_value(ht, 1))? {
         Value::Object(m) => Ok(m),
         _ => Err(super::errors::to_php(Error::InvalidArgument(what))),
+    }
+}
+
+/// A PHP value serialized straight to JSON text, with the rules of [`zval_to_value`]
+/// (same output as converting to a `Value` and serializing it, without building one).
+/// The first rule broken is stored in `err`, as serde errors carry no `&'static str`.
+struct Json<'a> {
+    z: &'a Zval,
+    depth: usize,
+    err: &'a Cell<Option<&'static str>>,
+}
+
+impl Json<'_> {
+    fn fail<E: serde::ser::Error>(&self, why: &'static str) -> E {
+        self.err.set(Some(why));
+        E::custom(why)
+    }
+
+    fn child<'b>(&'b self, z: &'b Zval) -> Json<'b> {
+        Json { z, depth: self.depth + 1, err: self.err }
+    }
+
+    fn table<S: Serializer>(&self, ht: &ZendHashTable, s: S) -> Result<S::Ok, S::Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail("arrays nest deeper than 32 levels"));
+        }
+        let mut iter = ht.iter();
+        if is_list(ht) {
+            let mut seq = s.serialize_seq(Some(ht.len()))?;
+            while let Some((_, value)) = iter.next_zval() {
+                seq.serialize_element(&self.child(value))?;
+            }
+            return seq.end();
+        }
+        let mut map = s.serialize_map(Some(ht.len()))?;
+        while let Some((key, value)) = iter.next_zval() {
+            if let Some(n) = key.long() {
+                map.serialize_key(&n)?;
+            } else {
+                let bytes = key.zend_str().map(|k| k.as_bytes()).ok_or_else(|| self.fail("array key"))?;
+                let k = std::str::from_utf8(bytes).map_err(|_| self.fail("array keys must be UTF-8"))?;
+                map.serialize_key(k)?;
+            }
+            map.serialize_value(&self.child(value))?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let z = self.z.dereference();
+        if z.is_null() {
+            s.serialize_unit()
+        } else if let Some(b) = z.bool() {
+            s.serialize_bool(b)
+        } else if let Some(n) = z.long() {
+            s.serialize_i64(n)
+        } else if let Some(f) = z.double() {
+            if f.is_finite() {
+                s.serialize_f64(f)
+            } else {
+                Err(self.fail("NAN and INF cannot be encoded as JSON"))
+            }
+        } else if let Some(st) = z.zend_str() {
+            s.serialize_str(std::str::from_utf8(st.as_bytes()).map_err(|_| self.fail("strings must be UTF-8"))?)
+        } else if let Some(ht) = z.array() {
+            self.table(ht, s)
+        } else {
+            Err(self.fail("objects and resources cannot be encoded as JSON"))
+        }
+    }
+}
+
+/// Serializes a PHP array that must map to a JSON object (an empty array gives `{}`)
+/// directly to JSON text, as `serde_json::to_vec(&table_to_object(ht, what)?)` would.
+pub fn table_to_object_json(ht: &ZendHashTable, what: &'static str) -> PhpResult<Vec<u8>> {
+    if ht.is_empty() {
+        return Ok(b"{}".to_vec());
+    }
+    if is_list(ht) {
+        return Err(super::errors::to_php(Error::InvalidArgument(what)));
+    }
+    let err = Cell::new(None);
+    let mut out = Vec::with_capacity(256);
+    let json = Json { z: &Zval::new(), depth: 1, err: &err };
+    match json.table(ht, &mut serde_json::Serializer::new(&mut out)) {
+        Ok(()) => Ok(out),
+        Err(_) => Err(super::errors::to_php(Error::InvalidArgument(err.get().unwrap_or(what)))),
     }
 }
 

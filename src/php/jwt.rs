@@ -5,19 +5,19 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use serde_json::Map;
 
-use super::convert::{object_to_table, table_to_object, Bytes};
+use super::convert::{object_to_table, table_to_object, table_to_object_json, Bytes};
 use super::errors::php;
 use crate::jwt::DecodeOptions;
 
 /// `wp_oauth_jwt_encode(array $claims, string $jwk, ?array $header = null): string`
 #[php_function]
 pub fn wp_oauth_jwt_encode(claims: &ZendHashTable, jwk: Bytes, header: Option<&ZendHashTable>) -> PhpResult<String> {
-    let claims = table_to_object(claims, "claims must be an array with string keys")?;
+    let claims = table_to_object_json(claims, "claims must be an array with string keys")?;
     let header = match header {
         Some(h) => table_to_object(h, "header must be an array with string keys")?,
         None => Map::new(),
     };
-    php(crate::cache::encode(&claims, jwk.0, &header))
+    php(crate::cache::encode_json(&claims, jwk.0, &header))
 }
 
 /// `wp_oauth_jwt_decode(string $token, string $keys, ?array $options = null): array`
