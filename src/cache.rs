@@ -16,7 +16,9 @@
 #![forbid(unsafe_code)]
 
 use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
@@ -34,6 +36,7 @@ pub const MAX_TOKENS: usize = 1024;
 pub const MAX_TOKEN_BYTES: usize = 4 * 1024 * 1024;
 
 struct TokenEntry {
+    key: TokenKey,
     claims: Rc<Map<String, Value>>,
     exp: Option<f64>,
     nbf: Option<f64>,
@@ -42,10 +45,32 @@ struct TokenEntry {
     last_used: u64,
 }
 
+/// A `Hasher` for keys that already are a keyed hash (see [`Caches::tokens`]).
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 #[derive(Default)]
 struct Caches {
     keysets: Vec<(Vec<u8>, Rc<KeySet>)>,
-    tokens: HashMap<TokenKey, TokenEntry>,
+    /// Verified tokens by SipHash (random per-process key, `hasher`) of their
+    /// [`TokenKey`], hashed once per call; an entry is used only if its stored key is
+    /// equal, and a colliding insert replaces it.
+    tokens: HashMap<u64, TokenEntry, BuildHasherDefault<PreHashed>>,
+    hasher: RandomState,
     token_bytes: usize,
     tick: u64,
     hits: u64,
@@ -127,14 +152,7 @@ pub fn keyset(json: &[u8]) -> Result<Rc<KeySet>> {
 
 /// A token-cache key: key-set digest, length-prefixed options, token. Unambiguous, as
 /// the digest has a fixed length and the options a length prefix.
-#[derive(Clone)]
 struct TokenKey(Box<[u8]>);
-
-impl std::hash::Hash for TokenKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-    }
-}
 
 impl PartialEq for TokenKey {
     /// Full comparison without an early exit on the first differing byte.
@@ -166,16 +184,17 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
     let keys = keyset(keys_json)?;
     let key = cache_key(&keys, opts, token);
     let now = opts.now();
-    let hit = CACHES.with(|c| {
-        let mut c = c.try_borrow_mut().ok()?;
+    let (hash, hit) = CACHES.with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else { return (0, None) };
         let c = &mut *c;
+        let hash = c.hasher.hash_one(&key.0);
         c.tick += 1;
         let tick = c.tick;
-        let e = c.tokens.get_mut(&key)?;
+        let Some(e) = c.tokens.get_mut(&hash).filter(|e| e.key == key) else { return (hash, None) };
         e.last_used = tick;
         let found = (Rc::clone(&e.claims), e.exp, e.nbf);
         c.hits += 1;
-        Some(found)
+        (hash, Some(found))
     });
     if let Some((claims, exp, nbf)) = hit {
         jwt::check_times(exp, nbf, now, opts.leeway)?;
@@ -193,7 +212,7 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
             let c = &mut *c;
             let size = token.len();
             while !c.tokens.is_empty() && (c.tokens.len() >= MAX_TOKENS || c.token_bytes + size > MAX_TOKEN_BYTES) {
-                let oldest = c.tokens.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone());
+                let oldest = c.tokens.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
                 match oldest.and_then(|k| c.tokens.remove(&k)) {
                     Some(e) => c.token_bytes = c.token_bytes.saturating_sub(e.size),
                     None => break,
@@ -201,6 +220,7 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
             }
             c.tick += 1;
             let entry = TokenEntry {
+                key,
                 claims: Rc::clone(&claims),
                 exp: verified.exp,
                 nbf: verified.nbf,
@@ -208,7 +228,7 @@ pub fn decode(token: &[u8], keys_json: &[u8], opts: &DecodeOptions) -> Result<Rc
                 keyset: *keys.digest(),
                 last_used: c.tick,
             };
-            if let Some(old) = c.tokens.insert(key, entry) {
+            if let Some(old) = c.tokens.insert(hash, entry) {
                 c.token_bytes = c.token_bytes.saturating_sub(old.size);
             }
             c.token_bytes += size;
