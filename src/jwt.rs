@@ -8,6 +8,7 @@
 //! verifiers (see [`crate::provider`]).
 #![forbid(unsafe_code)]
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::b64;
@@ -320,6 +321,79 @@ pub fn check_times(exp: Option<f64>, nbf: Option<f64>, now: f64, leeway: i64) ->
     Ok(())
 }
 
+/// The members of a JOSE header that [`decode`] reads. Parsed without building a map:
+/// the header must still be a JSON object whose members all nest no deeper than
+/// [`json::MAX_DEPTH`] (as [`json::parse_object`] requires), and a repeated member
+/// counts by its last value, as in a `serde_json` map.
+#[derive(Default)]
+struct Header {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    typ: Option<Value>,
+    crit: bool,
+}
+
+enum HeaderField {
+    Alg,
+    Kid,
+    Typ,
+    Crit,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for HeaderField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = HeaderField;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a header member name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> std::result::Result<HeaderField, E> {
+                Ok(match name {
+                    "alg" => HeaderField::Alg,
+                    "kid" => HeaderField::Kid,
+                    "typ" => HeaderField::Typ,
+                    "crit" => HeaderField::Crit,
+                    _ => HeaderField::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Header {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Header;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Header, A::Error> {
+                let mut h = Header::default();
+                while let Some(field) = map.next_key::<HeaderField>()? {
+                    let v: Value = map.next_value()?;
+                    // A member of the top-level object sits one level down.
+                    if matches!(v, Value::Array(_) | Value::Object(_)) && !json::depth_ok(&v, json::MAX_DEPTH - 1) {
+                        return Err(de::Error::custom("the header nests too deep"));
+                    }
+                    match field {
+                        HeaderField::Alg => h.alg = Some(v),
+                        HeaderField::Kid => h.kid = Some(v),
+                        HeaderField::Typ => h.typ = Some(v),
+                        HeaderField::Crit => h.crit = true,
+                        HeaderField::Other => {}
+                    }
+                }
+                Ok(h)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// Verifies and validates a token, without any cache.
 ///
 /// Order: length, shape, base64url, header (`alg` not `none`, no `crit`), key selection
@@ -341,16 +415,16 @@ pub fn decode(token: &[u8], keys: &KeySet, opts: &DecodeOptions) -> Result<Verif
     let header_bytes = b64::url_decode(h64).ok_or(Error::TokenInvalidBase64)?;
     let payload_bytes = b64::url_decode(p64).ok_or(Error::TokenInvalidBase64)?;
     let signature = b64::url_decode(s64).ok_or(Error::TokenInvalidBase64)?;
-    let header = json::parse_object(&header_bytes).ok_or(Error::TokenInvalidJson)?;
+    let header = serde_json::from_slice::<Header>(&header_bytes).map_err(|_| Error::TokenInvalidJson)?;
 
-    let alg = match header.get("alg") {
+    let alg = match &header.alg {
         Some(Value::String(a)) if !a.eq_ignore_ascii_case("none") => a.as_str(),
         _ => return Err(Error::TokenAlgorithmMismatch),
     };
-    if header.contains_key("crit") {
+    if header.crit {
         return Err(Error::TokenUnsupportedCrit);
     }
-    let kid = match header.get("kid") {
+    let kid = match &header.kid {
         None => None,
         Some(Value::String(k)) => Some(k.as_str()),
         Some(_) => return Err(Error::TokenMalformed),
@@ -393,7 +467,7 @@ pub fn decode(token: &[u8], keys: &KeySet, opts: &DecodeOptions) -> Result<Verif
         }
     }
     if let Some(typ) = &opts.typ {
-        match header.get("typ") {
+        match &header.typ {
             Some(Value::String(t)) if normalize_typ(t) == normalize_typ(typ) => {}
             _ => return Err(Error::TokenInvalidType),
         }

@@ -65,3 +65,33 @@ fn token_cache_hits_only_the_same_bytes() {
     assert_eq!(cache::stats().hits, 1);
     cache::clear();
 }
+
+#[test]
+fn header_parse_keeps_the_map_rules() {
+    use common::hs_token;
+    let keys = KeySet::parse(hs_jwk().as_bytes()).unwrap();
+    let opts = DecodeOptions { now: Some(NOW), typ: Some("at+jwt".into()), ..DecodeOptions::default() };
+    let payload = br#"{"exp":1700000100}"#;
+    let deep = format!(r#"{{"alg":"HS256","typ":"at+jwt","x":{}1{}}}"#, "[".repeat(32), "]".repeat(32));
+    let ok_deep = format!(r#"{{"alg":"HS256","typ":"at+jwt","x":{}1{}}}"#, "[".repeat(31), "]".repeat(31));
+    let cases: Vec<(String, Result<(), Error>)> = vec![
+        (r#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#.into(), Ok(())),
+        (r#"{"\u0061lg":"HS256","typ":"application/AT+JWT"}"#.into(), Ok(())),
+        (r#"{"alg":"none","alg":"HS256","typ":"at+jwt"}"#.into(), Ok(())),
+        (r#"{"alg":"HS256","alg":"none","typ":"at+jwt"}"#.into(), Err(Error::TokenAlgorithmMismatch)),
+        (r#"{"alg":"HS256","typ":"at+jwt","crit":[]}"#.into(), Err(Error::TokenUnsupportedCrit)),
+        (r#"{"alg":"HS256","typ":"at+jwt","kid":7}"#.into(), Err(Error::TokenMalformed)),
+        (r#"{"alg":"HS256","typ":"jwt"}"#.into(), Err(Error::TokenInvalidType)),
+        (r#"{"alg":["HS256"],"typ":"at+jwt"}"#.into(), Err(Error::TokenAlgorithmMismatch)),
+        (r#"["alg","HS256"]"#.into(), Err(Error::TokenInvalidJson)),
+        (r#"{"alg":"HS256","typ":"at+jwt"} x"#.into(), Err(Error::TokenInvalidJson)),
+        (deep, Err(Error::TokenInvalidJson)),
+        (ok_deep, Ok(())),
+    ];
+    for (header, want) in cases {
+        let t = hs_token(header.as_bytes(), payload);
+        assert_eq!(jwt::decode(t.as_bytes(), &keys, &opts).map(|_| ()), want, "{header}");
+    }
+    let bad_utf8 = hs_token(b"{\"alg\":\"HS256\",\"x\":\"\xff\"}", payload);
+    assert_eq!(jwt::decode(bad_utf8.as_bytes(), &keys, &opts).map(|_| ()), Err(Error::TokenInvalidJson));
+}
