@@ -110,10 +110,16 @@ export async function loginAs(page, role = 'admin', base = site.url) {
   await page.goto(url('/wp-login.php', base));
   await page.fill('#user_login', user.login);
   await page.fill('#user_pass', user.password);
-  await Promise.all([
-    page.waitForURL(/\/wp-admin\//, { timeout: 20000 }),
-    page.click('#wp-submit'),
-  ]);
+  try {
+    await Promise.all([
+      page.waitForURL(/\/wp-admin\//, { timeout: 60000 }),
+      page.click('#wp-submit'),
+    ]);
+  } catch (e) {
+    // Say why: WordPress's own message (wrong password, cookies…) beats a bare timeout.
+    const why = await page.locator('#login_error').textContent({ timeout: 1000 }).catch(() => null);
+    throw new Error(`login as ${role} did not reach wp-admin (at ${page.url()}): ${why?.trim() || e.message}`);
+  }
   return user;
 }
 
