@@ -190,7 +190,8 @@ pub fn table_to_object_json(ht: &ZendHashTable, what: &'static str) -> PhpResult
         return Err(super::errors::to_php(Error::InvalidArgument(what)));
     }
     let err = Cell::new(None);
-    let mut out = Vec::with_capacity(256);
+    // An access token's claims are ~300 bytes: one allocation, no regrowth.
+    let mut out = Vec::with_capacity(512);
     let json = Json { z: &Zval::new(), depth: 1, err: &err };
     match json.table(ht, &mut serde_json::Serializer::new(&mut out)) {
         Ok(()) => Ok(out),
