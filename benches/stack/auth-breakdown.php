@@ -138,10 +138,12 @@ $dispatch       = static function ( string $mode ) use ( $auth, $scope_enforcer,
 	wp_set_current_user( 0 );
 	$t = wpoa_bench_cpu();
 	if ( 'user_without_auth' === $mode ) {
-		// The same user, set directly: what being logged in costs, without any authentication.
-		$uid = (int) get_user_by( 'login', $login )->ID;
+		// The same filter chain as a request without credentials, then the same user set
+		// directly: what being logged in costs, without any authentication.
+		apply_filters( 'determine_current_user', false );
+		$uid = (int) get_userdata( (int) get_user_by( 'login', $login )->ID )->ID;
 		wp_set_current_user( $uid );
-		$err = null;
+		$err = apply_filters( 'rest_authentication_errors', null );
 	} else {
 		$uid = apply_filters( 'determine_current_user', false );
 		wp_set_current_user( (int) $uid );

@@ -142,6 +142,10 @@ def main():
             d_a = (bd0['dispatch_posts_app_password'] - bd0['dispatch_posts_anonymous']) / 1000
             tl.append('| bearer ≥ 10× cheaper than Application Passwords, whole dispatch in-process, each minus anonymous | %.1f× (%+.3f vs %+.3f ms) | %s |' % (
                 d_a / d_b, d_a, d_b, verdict(d_a / d_b >= 10)))
+            if d_u > 0:
+                d_au = (bd0['dispatch_posts_app_password'] - bd0['dispatch_posts_user_without_auth']) / 1000
+                tl.append('| … each minus the same user logged in without authentication (the authentication alone) | %.1f× (%+.3f vs %+.3f ms) | %s |' % (
+                    d_au / d_u, d_au, d_u, verdict(d_au / d_u >= 10)))
     if isinstance(prof, dict) and 'posts-bearer' in prof and 'posts-anonymous' in prof and 'req_cpu_ms' in prof['posts-bearer']:
         dreq = prof['posts-bearer']['req_cpu_ms'] - prof['posts-anonymous']['req_cpu_ms']
         tl.append('| the same, whole request in the worker (profile, CPU from must-use plugins to end of dispatch, medians), (3)−(1) | %+.2f ms | %s |' % (
@@ -280,7 +284,7 @@ def main():
         ('anonymous_stage1_and_2', 'the same two stages for a request without credentials (what every anonymous request pays)'),
         ('app_password_check', 'for comparison: `wp_authenticate_application_password()` (user lookup by login + phpass check)'),
         ('dispatch_posts_anonymous', 'whole `GET /wp/v2/posts` in-process (authentication stages + `rest_do_request` + JSON), anonymous'),
-        ('dispatch_posts_user_without_auth', '… the same user set directly with `wp_set_current_user()` (being logged in, no authentication)'),
+        ('dispatch_posts_user_without_auth', '… no credentials through the same filters, then the same user set directly with `wp_set_current_user()` (being logged in, no authentication)'),
         ('dispatch_posts_bearer', '… bearer token'),
         ('dispatch_posts_app_password', '… Application Password'),
     ]
