@@ -44,7 +44,7 @@ defined( 'ABSPATH' ) || exit;
 final class Bearer_Authenticator {
 
 	/** Longest token we try to decode (the extension's default max_length, in bytes). */
-	const MAX_TOKEN_LENGTH = 8192;
+	const MAX_TOKEN_LENGTH = Token_Issuer::MAX_ACCESS_TOKEN_LENGTH;
 
 	/** Priority on determine_current_user: after core's cookie (10) and logged-in cookie / Application Password (20) checks. */
 	const USER_PRIORITY = 30;
@@ -495,39 +495,20 @@ final class Bearer_Authenticator {
 			throw self::invalid_token( 'too_long', __( 'The access token is too long.', 'wp-oauth' ) );
 		}
 		try {
-			$claims = Crypto::jwt_decode(
-				$token,
-				Keys::public_jwks(),
-				array(
-					'iss'        => Urls::issuer(),
-					'aud'        => Urls::audience(),
-					'typ'        => 'at+jwt',
-					'leeway'     => Keys::LEEWAY,
-					'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),
-					'max_length' => self::MAX_TOKEN_LENGTH,
-				)
-			);
+			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY );
+		} catch ( \UnexpectedValueException $e ) {
+			throw self::invalid_token( 'invalid_claims', __( 'The access token is not valid.', 'wp-oauth' ) );
 		} catch ( \Throwable $e ) {
 			// \WpOAuth\TokenException for a bad token; anything else (a key problem, a
 			// panic turned \Error) must not become a 500 nor a success either.
 			throw self::invalid_token( self::decode_reason( $e ), self::decode_description( $e ) );
 		}
+		$grant_id = (int) $claims['grant_id'];
+		$jti      = (string) $claims['jti'];
+		$client   = (string) $claims['client_id'];
+		$user_id  = (int) $claims['sub'];
 
-		$sub      = $claims['sub'] ?? null;
-		$grant_id = $claims['grant_id'] ?? null;
-		$jti      = $claims['jti'] ?? null;
-		$client   = $claims['client_id'] ?? null;
-		if ( ! is_string( $sub ) || ! preg_match( '/^[1-9][0-9]{0,19}$/', $sub )
-			|| ! ( is_string( $grant_id ) || is_int( $grant_id ) ) || ! preg_match( '/^[1-9][0-9]{0,19}$/', (string) $grant_id )
-			|| ! is_string( $jti ) || '' === $jti || strlen( $jti ) > 64
-			|| ! is_string( $client ) || '' === $client
-			|| ! is_int( $claims['iat'] ?? null )
-			|| ( isset( $claims['scope'] ) && ! is_string( $claims['scope'] ) ) ) {
-			throw self::invalid_token( 'invalid_claims', __( 'The access token is not valid.', 'wp-oauth' ) );
-		}
-		$user_id = (int) $sub;
-
-		$state = Grant_Repository::bearer_state( (int) $grant_id, $jti );
+		$state = Grant_Repository::bearer_state( $grant_id, $jti );
 		if ( ! $state['active'] || $state['jti_revoked'] ) {
 			throw self::invalid_token( 'revoked', __( 'The access token was revoked.', 'wp-oauth' ), $claims );
 		}

@@ -140,42 +140,22 @@ final class Revocation_Controller {
 	/**
 	 * Verifies one of this site's access tokens as the bearer check does: signature
 	 * against the public JWKS (current and still-published retired keys), `iss`,
-	 * `aud`, `typ: at+jwt`, `exp` (with `$leeway` seconds), and the presence of
-	 * `jti`, `client_id`, `sub`, `grant_id`. Does not look at the grant or deny-list.
+	 * `aud`, `typ: at+jwt`, `exp` (with `$leeway` seconds), and the shape of its claims
+	 * (Token_Issuer::verify_access_token()). Does not look at the grant or deny-list.
 	 *
 	 * @param string $token  Presented string (anything).
 	 * @param int    $leeway Clock leeway in seconds for `exp`/`nbf`.
 	 * @return array<string,mixed>|null The claims, or null when it is not a valid access token of this site.
 	 */
 	public static function verify_access_token( string $token, int $leeway = Keys::LEEWAY ): ?array {
-		if ( strlen( $token ) > 8192 || 2 !== substr_count( $token, '.' ) ) {
-			return null;
-		}
 		try {
-			$claims = Crypto::jwt_decode(
-				$token,
-				Keys::public_jwks(),
-				array(
-					'iss'    => Urls::issuer(),
-					'aud'    => Urls::audience(),
-					'typ'    => 'at+jwt',
-					'leeway' => $leeway,
-				)
-			);
+			return Token_Issuer::verify_access_token( $token, $leeway );
 		} catch ( \Throwable $e ) {
 			// \WpOAuth\TokenException (invalid, expired, wrong issuer…), \WpOAuth\Exception
-			// (malformed): not one of our valid access tokens, which is not an error here.
+			// (malformed) or claims not of our shape: not one of our valid access tokens,
+			// which is not an error here.
 			return null;
 		}
-		foreach ( array( 'jti', 'client_id', 'sub' ) as $claim ) {
-			if ( ! isset( $claims[ $claim ] ) || ! is_string( $claims[ $claim ] ) || '' === $claims[ $claim ] ) {
-				return null;
-			}
-		}
-		if ( ! preg_match( '/^[1-9][0-9]{0,19}$/D', $claims['sub'] ) || ! isset( $claims['grant_id'] ) || ! ( is_string( $claims['grant_id'] ) || is_int( $claims['grant_id'] ) ) || ! preg_match( '/^[1-9][0-9]{0,19}$/D', (string) $claims['grant_id'] ) || ! is_int( $claims['exp'] ?? null ) ) {
-			return null;
-		}
-		return $claims;
 	}
 
 	/**

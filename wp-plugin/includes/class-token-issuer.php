@@ -14,6 +14,9 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Token_Issuer {
 
+	/** Longest access token accepted for verification, in bytes (the extension refuses longer ones before decoding). */
+	const MAX_ACCESS_TOKEN_LENGTH = 8192;
+
 	/**
 	 * Access token lifetime in seconds (filter `wpoa_access_token_lifetime`, default 3600).
 	 *
@@ -66,6 +69,51 @@ final class Token_Issuer {
 			'exp'        => $now + $ttl,
 			'expires_in' => $ttl,
 		);
+	}
+
+	/**
+	 * Verifies one of this site's access tokens as every consumer must (bearer
+	 * authentication, revocation, introspection): signature against the public JWKS
+	 * (current and still-published retired keys), `iss`, `aud`, `typ: at+jwt` (RFC 9068
+	 * §4), `exp`/`nbf` with `$leeway` seconds, and the shape of the claims this issuer
+	 * puts in every token (`sub` and `grant_id` positive integers as strings, `jti` of at
+	 * most 64 bytes, `client_id`, integer `iat`, string `scope`). Does not look at the
+	 * grant, the deny-list or the user: callers do what their RFC asks.
+	 *
+	 * @param string $token  Compact JWS as received (at most MAX_ACCESS_TOKEN_LENGTH bytes).
+	 * @param int    $leeway Clock leeway in seconds.
+	 * @return array<string,mixed> The claims.
+	 * @throws \WpOAuth\Exception          From the extension when the token does not verify
+	 *                                      (\WpOAuth\TokenException with its stable code).
+	 * @throws \UnexpectedValueException    When it verifies but its claims are not ours in shape.
+	 */
+	public static function verify_access_token( string $token, int $leeway = Keys::LEEWAY ): array {
+		$claims = Crypto::jwt_decode(
+			$token,
+			Keys::public_jwks(),
+			array(
+				'iss'        => Urls::issuer(),
+				'aud'        => Urls::audience(),
+				'typ'        => 'at+jwt',
+				'leeway'     => $leeway,
+				'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),
+				'max_length' => self::MAX_ACCESS_TOKEN_LENGTH,
+			)
+		);
+		$id       = '/^[1-9][0-9]{0,19}$/D';
+		$sub      = $claims['sub'] ?? null;
+		$grant_id = $claims['grant_id'] ?? null;
+		$jti      = $claims['jti'] ?? null;
+		$client   = $claims['client_id'] ?? null;
+		if ( ! is_string( $sub ) || ! preg_match( $id, $sub )
+			|| ! ( is_string( $grant_id ) || is_int( $grant_id ) ) || ! preg_match( $id, (string) $grant_id )
+			|| ! is_string( $jti ) || '' === $jti || strlen( $jti ) > 64
+			|| ! is_string( $client ) || '' === $client
+			|| ! is_int( $claims['iat'] ?? null )
+			|| ( isset( $claims['scope'] ) && ! is_string( $claims['scope'] ) ) ) {
+			throw new \UnexpectedValueException( 'invalid_claims' );
+		}
+		return $claims;
 	}
 
 	/**
