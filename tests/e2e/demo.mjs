@@ -216,6 +216,42 @@ const steps = [
       expect(res.status === 401 && res.body.error === 'invalid_token', 'expected 401 invalid_token');
     },
   },
+  {
+    name: 'Refresh: the refresh token rotates (RFC 6749 §6, RFC 9700 §4.14.2)',
+    async run(ctx) {
+      need(ctx, 'tokens');
+      const old = ctx.tokens.refresh_token;
+      const res = await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, oauth.None(), old, fetchOpts);
+      ctx.tokens = await oauth.processRefreshTokenResponse(ctx.as, ctx.client, res);
+      expect(ctx.tokens.refresh_token && ctx.tokens.refresh_token !== old, 'no new refresh token');
+      const me = await api(ctx, '/wp/v2/users/me');
+      console.log(`  new access_token ${short(ctx.tokens.access_token)}, new refresh_token ${short(ctx.tokens.refresh_token)}`);
+      console.log(`  the new access token works: GET users/me → ${me.status}`);
+      expect(me.status === 200, `users/me answered ${me.status}`);
+      const [row] = dbQuery(`SELECT COUNT(*) AS used FROM wp_oauth_refresh_tokens WHERE grant_id = ${Number(JSON.parse(Buffer.from(ctx.tokens.access_token.split('.')[1], 'base64url')).grant_id)} AND used_at IS NOT NULL`);
+      console.log(`  the old refresh token is marked used in the database (${row.used} used in this grant)`);
+    },
+  },
+  {
+    name: 'The author revokes the app from their profile (RFC 7009 semantics)',
+    async run(ctx) {
+      need(ctx, 'tokens', 'browser');
+      const grantId = JSON.parse(Buffer.from(ctx.tokens.access_token.split('.')[1], 'base64url')).grant_id;
+      // The author is still logged in in the demo browser: use the profile screen's own REST call.
+      const page = await ctx.browser.context.newPage();
+      await page.goto(`${site.url}/wp-admin/profile.php`);
+      const status = await page.evaluate(async (id) => {
+        try { await window.wp.apiFetch({ path: `/wp-oauth/v1/me/grants/${id}`, method: 'DELETE' }); return 200; } catch (e) { return e?.data?.status ?? -1; }
+      }, grantId);
+      await page.close();
+      const me = await api(ctx, '/wp/v2/users/me');
+      console.log(`  DELETE /wp-oauth/v1/me/grants/${grantId} from the profile screen → ${status}`);
+      console.log(`  the app's next API call → ${me.status} ${me.body.error || ''}`);
+      const res = await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, oauth.None(), ctx.tokens.refresh_token, fetchOpts);
+      console.log(`  its refresh token → ${res.status} ${(await res.json()).error}`);
+      expect(status === 200 && me.status === 401 && res.status === 400, 'expected the grant to be revoked');
+    },
+  },
 ];
 
 const ctx = {};
