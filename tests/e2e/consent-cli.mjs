@@ -14,7 +14,8 @@
 //     exit 1 with a message on stderr when no redirect came (an error page, a timeout).
 // Needs WPOA_RUN (the stack's run dir) like every e2e helper.
 import { pathToFileURL } from 'node:url';
-import { site, launchBrowser } from './lib/site.mjs';
+import { launchBrowser } from './lib/site.mjs';
+import { loginAndConsent } from './lib/flow.mjs';
 
 function redirectMatcher(redirectUri) {
   const base = redirectUri.split('?')[0];
@@ -57,38 +58,12 @@ export async function consentAt(authUrl, { redirectUri, role = 'author', approve
   const routed = /^https?:/.test(redirectUri);
   const routeMatcher = (u) => matches(u.href);
   if (routed) await page.route(routeMatcher, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'redirect captured' }));
-  let sawConsent = false;
   try {
-    let mainStatus = 0;
     const nav = page.goto(String(authUrl), { waitUntil: 'domcontentloaded' })
-      .then((r) => { mainStatus = r ? r.status() : 0; })
-      .catch(() => {});
-    for (let step = 0; step < 6; step++) {
-      const which = await Promise.race([
-        redirected.then(() => 'redirect'),
-        page.waitForSelector('#loginform, #wpoa-consent-form, #wpoa-error', { state: 'attached', timeout: 30000 })
-          .then((el) => el.evaluate((n) => n.id)),
-      ]);
-      if (which === 'redirect') break;
-      if (which === 'loginform') {
-        const user = site.users[role];
-        if (!user) throw new Error(`unknown role ${role}`);
-        await page.fill('#user_login', user.login);
-        await page.fill('#user_pass', user.password);
-        await Promise.all([page.waitForLoadState('domcontentloaded').catch(() => {}), page.click('#wp-submit')]);
-        await page.waitForFunction(() => !document.querySelector('#loginform'), null, { timeout: 30000 }).catch(() => {});
-        continue;
-      }
-      if (which === 'wpoa-consent-form') {
-        sawConsent = true;
-        await page.click(approve ? '#wpoa-approve' : '#wpoa-deny');
-        break;
-      }
-      if (which === 'wpoa-error') {
-        await nav;
-        return { sawConsent, errorPage: { status: mainStatus, text: (await page.locator('#wpoa-error').innerText()).trim() } };
-      }
-    }
+      .then((r) => (r ? r.status() : 0))
+      .catch(() => 0);
+    const { sawConsent, errorPage } = await loginAndConsent(page, { redirected, nav, role, approve, timeout: 30000 });
+    if (errorPage) return { sawConsent, errorPage };
     let timer;
     const location = await Promise.race([
       redirected,

@@ -28,6 +28,9 @@
 //                                       remembered consent); else one is launched and closed.
 //                                       `screenshotPath` (repo-relative) takes a picture of the consent screen;
 //                                       `onConsent(page)` runs on it first (assertions, focus, account switch).
+//   loginAndConsent(page, { redirected, nav, role, approve, timeout, settle, onConsent, screenshotPath, awaitRedirect })
+//                                     → { sawConsent, errorPage? }: the login/consent loop of authorize(), also used by
+//                                       ../consent-cli.mjs
 //                                       Each call uses a fresh tab of the browser (Chromium ignores link clicks
 //                                       in a tab that was sent to a private-use scheme).
 //                                       An error page (no redirect) gives { errorPage: { status, text } }.
@@ -221,6 +224,64 @@ function captureRedirect(page, redirectUri, state) {
 }
 
 /**
+ * The browser part of an authorization request, shared by authorize() and consent-cli.mjs:
+ * waits (at most 6 steps) for the login form, the consent screen, an error page or the redirect;
+ * logs in as `role` on wp-login.php and clicks Approve (approve: true) or Deny on the consent screen.
+ *   redirected     promise that resolves once the redirect to the client was seen
+ *   nav            promise of the main navigation, resolving to its HTTP status (0 when none)
+ *   timeout        ms to wait for each page element
+ *   settle         wait for the page's load event before acting on it
+ *   onConsent(page), screenshotPath  run / taken on the consent screen (the screenshot also on an error page)
+ *   awaitRedirect  click without waiting for the navigation, then wait for `redirected`
+ * → { sawConsent, errorPage?: { status, text } }
+ */
+export async function loginAndConsent(page, {
+  redirected, nav, role = 'author', approve = true, timeout, settle = false, onConsent, screenshotPath, awaitRedirect = false,
+}) {
+  let sawConsent = false;
+  let done = false;
+  redirected.then(() => { done = true; });
+  for (let step = 0; step < 6 && !done; step++) {
+    const which = await Promise.race([
+      redirected.then(() => 'redirect'),
+      page.waitForSelector('#loginform, #wpoa-consent-form, #wpoa-error', { state: 'attached', timeout })
+        .then(async (el) => (await el.evaluate((n) => n.id))),
+    ]);
+    if (which === 'redirect') break;
+    if (settle) await page.waitForLoadState('load').catch(() => {});
+    if (which === 'loginform') {
+      const user = site.users[role];
+      if (!user) throw new Error(`unknown role ${role}`);
+      await page.fill('#user_login', user.login);
+      await page.fill('#user_pass', user.password);
+      await Promise.all([page.waitForLoadState('domcontentloaded').catch(() => {}), page.click('#wp-submit')]);
+      await page.waitForFunction(() => !document.querySelector('#loginform'), null, { timeout }).catch(() => {});
+      continue;
+    }
+    if (which === 'wpoa-consent-form') {
+      sawConsent = true;
+      if (onConsent) await onConsent(page);
+      if (screenshotPath) await takeScreenshot(page, screenshotPath);
+      const selector = approve ? '#wpoa-approve' : '#wpoa-deny';
+      if (awaitRedirect) {
+        await page.click(selector, { noWaitAfter: true });
+        await redirected;
+      } else {
+        await page.click(selector);
+      }
+      break;
+    }
+    if (which === 'wpoa-error') {
+      const status = await nav;
+      const errorPage = { status, text: (await page.locator('#wpoa-error').innerText()).trim() };
+      if (screenshotPath) await takeScreenshot(page, screenshotPath);
+      return { sawConsent, errorPage };
+    }
+  }
+  return { sawConsent };
+}
+
+/**
  * Drives the browser through login and consent and returns the authorization response.
  * See the header of this file for the options.
  */
@@ -254,47 +315,21 @@ export async function authorize(opts) {
   const routed = /^https?:/.test(redirectUri);
   if (routed) await page.route(routeMatcher, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'redirect captured' }));
 
-  let sawConsent = false;
-  let errorPage;
   try {
-    let mainStatus = 0;
     const nav = page.goto(authUrl.href, { waitUntil: 'domcontentloaded' })
-      .then((r) => { mainStatus = r ? r.status() : 0; })
-      .catch(() => {}); // a private-use scheme aborts the navigation; the Location was captured
-    let done;
-    cap.promise.then((v) => { done = v; });
-    for (let step = 0; step < 6 && !done; step++) {
-      const which = await Promise.race([
-        cap.promise.then(() => 'redirect'),
-        page.waitForSelector('#loginform, #wpoa-consent-form, #wpoa-error', { state: 'attached', timeout: 20000 })
-          .then(async (el) => (await el.evaluate((n) => n.id))),
-      ]);
-      if (which === 'redirect') break;
-      await page.waitForLoadState('load').catch(() => {});
-      if (which === 'loginform') {
-        const user = site.users[role];
-        if (!user) throw new Error(`unknown role ${role}`);
-        await page.fill('#user_login', user.login);
-        await page.fill('#user_pass', user.password);
-        await Promise.all([page.waitForLoadState('domcontentloaded').catch(() => {}), page.click('#wp-submit')]);
-        await page.waitForFunction(() => !document.querySelector('#loginform'), null, { timeout: 20000 }).catch(() => {});
-        continue;
-      }
-      if (which === 'wpoa-consent-form') {
-        sawConsent = true;
-        if (opts.onConsent) await opts.onConsent(page);
-        if (opts.screenshotPath) await takeScreenshot(page, opts.screenshotPath);
-        await page.click(approve ? '#wpoa-approve' : '#wpoa-deny', { noWaitAfter: true });
-        await cap.promise;
-        break;
-      }
-      if (which === 'wpoa-error') {
-        await nav;
-        errorPage = { status: mainStatus, text: (await page.locator('#wpoa-error').innerText()).trim() };
-        if (opts.screenshotPath) await takeScreenshot(page, opts.screenshotPath);
-        break;
-      }
-    }
+      .then((r) => (r ? r.status() : 0))
+      .catch(() => 0); // a private-use scheme aborts the navigation; the Location was captured
+    const { sawConsent, errorPage } = await loginAndConsent(page, {
+      redirected: cap.promise,
+      nav,
+      role,
+      approve,
+      timeout: 20000,
+      settle: true,
+      onConsent: opts.onConsent,
+      screenshotPath: opts.screenshotPath,
+      awaitRedirect: true,
+    });
     if (errorPage) {
       return { errorPage, state, verifier: pair.verifier, challenge: pair.challenge, sawConsent, browser: own ? undefined : b };
     }
