@@ -206,18 +206,30 @@ final class Admin_Clients {
 	}
 
 	/**
+	 * Keeps the submitted form for redisplay and validates it as client metadata (add and edit).
+	 *
+	 * @param array $input Metadata from the form.
+	 * @return array|null The validated metadata, or null with $this->error set.
+	 */
+	private function validate_form( array $input ): ?array {
+		$this->form = $input;
+		try {
+			return Client_Metadata::validate( $input );
+		} catch ( OAuth_Error $e ) {
+			$this->error = $e->getMessage();
+			return null;
+		}
+	}
+
+	/**
 	 * Adds a client by hand; a confidential client's secret is shown once.
 	 *
 	 * @param array $post Unslashed POST data.
 	 * @return string|null
 	 */
 	private function action_add( array $post ): ?string {
-		$input      = self::form_metadata( $post );
-		$this->form = $input;
-		try {
-			$metadata = Client_Metadata::validate( $input );
-		} catch ( OAuth_Error $e ) {
-			$this->error = $e->getMessage();
+		$metadata = $this->validate_form( self::form_metadata( $post ) );
+		if ( null === $metadata ) {
 			return null;
 		}
 		$client_id = Crypto::random_token( 16 );
@@ -264,12 +276,9 @@ final class Admin_Clients {
 			$input['token_endpoint_auth_method'] = $client->token_endpoint_auth_method;
 		}
 		// Keep what the form does not show (grant_types, contacts, software_*, logo_uri).
-		$input      = array_merge( array_diff_key( $client->metadata, array_flip( array( 'client_name', 'client_uri', 'scope' ) ) ), $input );
-		$this->form = $input;
-		try {
-			$metadata = Client_Metadata::validate( $input );
-		} catch ( OAuth_Error $e ) {
-			$this->error = $e->getMessage();
+		$input    = array_merge( array_diff_key( $client->metadata, array_flip( array( 'client_name', 'client_uri', 'scope' ) ) ), $input );
+		$metadata = $this->validate_form( $input );
+		if ( null === $metadata ) {
 			return null;
 		}
 		Client_Repository::update(
