@@ -45,15 +45,5 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-function done(summary, latency, requests)
-  local out = os.getenv("WPOA_BENCH_OUT")
-  if not out or out == "" then return end
-  local e = summary.errors
-  local f = assert(io.open(out, "w"))
-  f:write(string.format(
-    '{"requests":%d,"duration_us":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"mean":%.1f,"max":%d}}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))
-  f:close()
-end
+-- done(): the JSON summary, in wrk-summary.lua next to this file.
+dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "wrk-summary.lua")
