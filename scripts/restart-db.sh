@@ -19,14 +19,7 @@ stop_db() {
 start_db() {
   if alive mariadb; then log "mariadb already running"; return 0; fi
   [ -d "$RUN/mysql" ] || die "no database in $RUN/mysql: run scripts/up.sh first"
-  # Same options as scripts/up.sh.
-  setsid mariadbd --no-defaults --user=root --datadir="$RUN/mysql" \
-    --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 \
-    --pid-file="$RUN/pids/mariadb.pid" --log-error="$RUN/logs/mariadb.log" --tmpdir="$RUN/tmp" \
-    --skip-name-resolve --innodb-buffer-pool-size=128M \
-    --innodb-buffer-pool-dump-at-shutdown=0 --innodb-buffer-pool-load-at-startup=0 \
-    --innodb-log-file-size=48M --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --max-connections=200 </dev/null >>"$RUN/logs/mariadb.log" 2>&1 9>&- &
+  launch_mariadbd
   wait_until 30 mariadb mariadb-admin --no-defaults -uroot --socket="$DB_SOCK" ping \
     || { tail_log "$RUN/logs/mariadb.log"; die "mariadb did not come back"; }
   log "mariadb started (pid $(pid_of mariadb))"

@@ -79,13 +79,7 @@ if [ ! -d "$RUN/mysql/mysql" ]; then
     --auth-root-authentication-method=socket > "$RUN/logs/mariadb-install.log" 2>&1 \
     || { tail_log "$RUN/logs/mariadb-install.log"; die "mariadb-install-db failed"; }
 fi
-setsid mariadbd --no-defaults --user=root --datadir="$RUN/mysql" \
-  --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 \
-  --pid-file="$RUN/pids/mariadb.pid" --log-error="$RUN/logs/mariadb.log" --tmpdir="$RUN/tmp" \
-  --skip-name-resolve --innodb-buffer-pool-size=128M \
-  --innodb-buffer-pool-dump-at-shutdown=0 --innodb-buffer-pool-load-at-startup=0 \
-  --innodb-log-file-size=48M --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-  --max-connections=200 </dev/null >>"$RUN/logs/mariadb.log" 2>&1 9>&- &
+launch_mariadbd
 db_launcher=$!
 
 # ---- PHP ------------------------------------------------------------------------------------

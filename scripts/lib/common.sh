@@ -93,6 +93,18 @@ wait_until() {
   done
 }
 
+# Starts mariadbd on the run dir's datadir in the background (the caller reads $! or waits for the
+# socket); one command line for scripts/up.sh and scripts/restart-db.sh. fd 9 (the stack lock) is closed.
+launch_mariadbd() {
+  setsid mariadbd --no-defaults --user=root --datadir="$RUN/mysql" \
+    --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 \
+    --pid-file="$RUN/pids/mariadb.pid" --log-error="$RUN/logs/mariadb.log" --tmpdir="$RUN/tmp" \
+    --skip-name-resolve --innodb-buffer-pool-size=128M \
+    --innodb-buffer-pool-dump-at-shutdown=0 --innodb-buffer-pool-load-at-startup=0 \
+    --innodb-log-file-size=48M --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --max-connections=200 </dev/null >>"$RUN/logs/mariadb.log" 2>&1 9>&- &
+}
+
 db_root() { mariadb --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
 
 # stack_lock: one start/stop at a time per run dir (nested calls inherit the lock).
