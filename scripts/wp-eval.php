@@ -32,13 +32,8 @@ $code = preg_replace('/^\s*<\?php/', '', $code);
 
 $site = json_decode((string) @file_get_contents("$run/site.json"), true) ?: [];
 $port = (string) ($site['port'] ?? (getenv('WPOA_PORT') ?: '8443'));
-$_SERVER['HTTP_HOST'] = "localhost:$port";
-$_SERVER['SERVER_NAME'] = 'localhost';
-$_SERVER['SERVER_PORT'] = $port;
-$_SERVER['HTTPS'] = 'on';
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['REQUEST_METHOD'] = 'GET';
-$_SERVER['REMOTE_ADDR'] = '127.0.0.1';
+require_once __DIR__ . '/lib/cli-server.php';
+wpoa_cli_server($port);
 
 if (!is_file("$run/wordpress/wp-load.php")) {
     fwrite(STDERR, "no WordPress in $run: start the stack with make up\n");

@@ -46,13 +46,8 @@ if (!in_array($phase, ['install', 'activate'], true)) {
 }
 
 // A plausible HTTPS request context for code that looks at $_SERVER.
-$_SERVER['HTTP_HOST'] = "localhost:$port";
-$_SERVER['SERVER_NAME'] = 'localhost';
-$_SERVER['SERVER_PORT'] = $port;
-$_SERVER['HTTPS'] = 'on';
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['REQUEST_METHOD'] = 'GET';
-$_SERVER['REMOTE_ADDR'] = '127.0.0.1';
+require_once __DIR__ . '/lib/cli-server.php';
+wpoa_cli_server($port);
 
 if ($phase === 'install') {
     define('WP_INSTALLING', true);
