@@ -269,5 +269,12 @@ for (const [i, step] of steps.entries()) {
 }
 await ctx.browser?.close();
 console.log(`The site keeps running at ${site.url}/ (admin: ${site.users.admin.login} / ${site.users.admin.password}).`);
-console.log('Stop it with: make down');
+// Name the instance when it is not the default one, so `make down` stops this stack and no other.
+const runDir = process.env.WPOA_RUN || site.run_dir;
+const port = String(process.env.WPOA_PORT || site.port);
+const instance = [
+  runDir && site.repo && runDir !== join(site.repo, '.run') && `WPOA_RUN=${runDir}`,
+  port !== '8443' && `WPOA_PORT=${port}`,
+].filter(Boolean).join(' ');
+console.log(`Stop it with: ${instance ? `${instance} ` : ''}make down`);
 process.exitCode = failed ? 1 : 0;
