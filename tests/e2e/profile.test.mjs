@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import { join } from 'node:path';
-import { site, getJson, dbQuery, launchBrowser, loginAs, url, REPO, wpEval } from './lib/site.mjs';
+import { site, getJson, dbQuery, launchBrowser, loginAs, url, wpEval, screenshotFile } from './lib/site.mjs';
 import { fullFlow, loopbackRedirect, fetchOpts, clientAuthFor } from './lib/flow.mjs';
 
 const ME = '/wp-json/wp/v2/users/me';
@@ -131,7 +131,7 @@ test('a subscriber cannot read or revoke the author\'s apps', async () => {
   }
 });
 
-/** A screenshot of one element into docs/screenshots/. */
+/** A screenshot of one element, named as in docs/screenshots/ (see screenshotFile). */
 function shoot(locator, name) {
-  return locator.screenshot({ path: join(REPO, 'docs/screenshots', name) });
+  return locator.screenshot({ path: screenshotFile(join('docs/screenshots', name)) });
 }

@@ -123,10 +123,21 @@ export async function loginAs(page, role = 'admin', base = site.url) {
   return user;
 }
 
-/** Screenshot into the repository (path relative to the repo, e.g. 'docs/screenshots/x.png'). */
-export async function screenshot(page, path, opts = {}) {
-  const file = isAbsolute(path) ? path : join(REPO, path);
+/**
+ * Where a screenshot named by a repo-relative path (e.g. 'docs/screenshots/x.png') is written:
+ * into the repository only with WPOA_UPDATE_SCREENSHOTS=1 (to refresh the docs' pictures),
+ * otherwise into $WPOA_RUN/screenshots/, so a test run leaves the working tree as it was.
+ */
+export function screenshotFile(path) {
+  const file = isAbsolute(path) ? path
+    : process.env.WPOA_UPDATE_SCREENSHOTS === '1' ? join(REPO, path) : join(RUN, 'screenshots', path);
   mkdirSync(dirname(file), { recursive: true });
+  return file;
+}
+
+/** Screenshot of the page (path relative to the repo, e.g. 'docs/screenshots/x.png'; see screenshotFile). */
+export async function screenshot(page, path, opts = {}) {
+  const file = screenshotFile(path);
   await page.screenshot({ path: file, fullPage: false, ...opts });
   return file;
 }
