@@ -74,6 +74,24 @@ final class Client_Authenticator {
 	}
 
 	/**
+	 * The form parameters of a client's POST to the token, revocation or introspection
+	 * endpoint: the body must be `application/x-www-form-urlencoded` (RFC 6749 §4.1.3,
+	 * RFC 7009 §2.1, RFC 7662 §2.1), then as form_params().
+	 *
+	 * @param \WP_REST_Request $request Request.
+	 * @param string           $refusal Translated `error_description` for another content type.
+	 * @return array<string,string> Body parameters.
+	 * @throws OAuth_Error 400 `invalid_request` for another content type or a bad parameter.
+	 */
+	public static function form_body_params( \WP_REST_Request $request, string $refusal ): array {
+		$type = $request->get_content_type();
+		if ( ! is_array( $type ) || 'application/x-www-form-urlencoded' !== strtolower( (string) ( $type['value'] ?? '' ) ) ) {
+			throw new OAuth_Error( 'invalid_request', $refusal );
+		}
+		return self::form_params( $request );
+	}
+
+	/**
 	 * The parameters of a form-encoded body (`application/x-www-form-urlencoded`), as strings.
 	 *
 	 * Parses the raw body itself (PHP's parser keeps the last of duplicate names and turns

@@ -77,7 +77,7 @@ final class Introspection_Controller {
 			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
 				throw new OAuth_Error( 'invalid_request', __( 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).', 'wp-oauth' ) );
 			}
-			$params = Revocation_Controller::form_params( $request );
+			$params = Client_Authenticator::form_body_params( $request, __( 'The request body must be application/x-www-form-urlencoded.', 'wp-oauth' ) );
 			$client = Client_Authenticator::authenticate( $request, $params );
 			if ( ! $client->is_confidential() ) {
 				throw OAuth_Error::invalid_client( __( 'Only confidential clients may introspect tokens.', 'wp-oauth' ) );

@@ -73,7 +73,7 @@ final class Revocation_Controller {
 			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
 				throw new OAuth_Error( 'invalid_request', __( 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).', 'wp-oauth' ) );
 			}
-			$params = self::form_params( $request );
+			$params = Client_Authenticator::form_body_params( $request, __( 'The request body must be application/x-www-form-urlencoded.', 'wp-oauth' ) );
 			$client = Client_Authenticator::authenticate( $request, $params );
 			$token  = $params['token'] ?? null;
 			if ( ! is_string( $token ) || '' === $token ) {
@@ -156,22 +156,5 @@ final class Revocation_Controller {
 			// which is not an error here.
 			return null;
 		}
-	}
-
-	/**
-	 * The form parameters of a revocation or introspection request: POST with an
-	 * `application/x-www-form-urlencoded` body (RFC 7009 §2.1, RFC 7662 §2.1), strings
-	 * only, no duplicates (Client_Authenticator::form_params()).
-	 *
-	 * @param \WP_REST_Request $request Request.
-	 * @return array<string,string> Body parameters.
-	 * @throws OAuth_Error 400 `invalid_request` for another content type or a bad parameter.
-	 */
-	public static function form_params( \WP_REST_Request $request ): array {
-		$type = $request->get_content_type();
-		if ( ! is_array( $type ) || 'application/x-www-form-urlencoded' !== strtolower( (string) ( $type['value'] ?? '' ) ) ) {
-			throw new OAuth_Error( 'invalid_request', __( 'The request body must be application/x-www-form-urlencoded.', 'wp-oauth' ) );
-		}
-		return Client_Authenticator::form_params( $request );
 	}
 }

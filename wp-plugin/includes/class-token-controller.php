@@ -123,11 +123,7 @@ final class Token_Controller {
 		if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
 			throw new OAuth_Error( 'invalid_request', __( 'The token endpoint accepts only POST requests (RFC 6749 §3.2).', 'wp-oauth' ) );
 		}
-		$type = $request->get_content_type();
-		if ( ! is_array( $type ) || 'application/x-www-form-urlencoded' !== strtolower( (string) $type['value'] ) ) {
-			throw new OAuth_Error( 'invalid_request', __( 'The token request must be sent as application/x-www-form-urlencoded (RFC 6749 §4.1.3).', 'wp-oauth' ) );
-		}
-		$params = Client_Authenticator::form_params( $request );
+		$params = Client_Authenticator::form_body_params( $request, __( 'The token request must be sent as application/x-www-form-urlencoded (RFC 6749 §4.1.3).', 'wp-oauth' ) );
 		$grant  = isset( $params['grant_type'] ) ? (string) $params['grant_type'] : '';
 		if ( '' === $grant ) {
 			throw new OAuth_Error( 'invalid_request', __( 'The grant_type parameter is missing.', 'wp-oauth' ) );
