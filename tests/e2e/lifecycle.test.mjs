@@ -290,9 +290,22 @@ test('a password change revokes every grant of the user at once', async () => {
   wpEvalJson(`require_once ABSPATH . 'wp-admin/includes/user.php'; wp_delete_user(${Number(user.id)}); echo 1;`);
 });
 
-test('a bearer token of any scope lists and revokes its own user\'s grants, but not another user\'s', async () => {
-  const mine = mint(chain.client.client_id, { scope: 'read' });
+test('only a full-scope token lists and revokes its own user\'s grants, and never another user\'s', async () => {
+  const mine = mint(chain.client.client_id, { scope: 'full' });
   const sibling = mint(chain.client.client_id, { scope: 'read write' });
+  // Managing authorized applications is account security: read and write tokens are refused
+  // before the route runs, and nothing changes.
+  for (const narrow of [sibling, mint(chain.client.client_id, { scope: 'read' })]) {
+    const list = await getJson('/wp-json/wp-oauth/v1/me/grants', { headers: { authorization: `Bearer ${narrow.access_token}` } });
+    assert.equal(list.status, 403);
+    assert.equal(list.body.code, 'insufficient_scope');
+    assert.match(list.headers.get('www-authenticate') || '', /error="insufficient_scope".*scope="full"/);
+    const all = await httpsFetch('/wp-json/wp-oauth/v1/me/grants', { method: 'DELETE', headers: { authorization: `Bearer ${narrow.access_token}` } });
+    assert.equal(all.status, 403);
+    assert.equal(grantRow(mine.grant_id).status, 'active');
+    assert.equal(grantRow(narrow.grant_id).status, 'active');
+  }
+
   const list = await getJson('/wp-json/wp-oauth/v1/me/grants', { headers: { authorization: `Bearer ${mine.access_token}` } });
   assert.equal(list.status, 200);
   const ids = list.body.map((g) => g.id);
@@ -300,11 +313,11 @@ test('a bearer token of any scope lists and revokes its own user\'s grants, but 
   assert.equal(list.body.find((g) => g.id === mine.grant_id).current, true);
   assert.equal(list.body.find((g) => g.id === sibling.grant_id).current, false);
 
-  // Another user's grants need edit_user on them: not with a read token (nor for an author at all).
+  // Another user's grants need edit_user on them: an author has it for nobody else.
   const adminGrant = mint(chain.client.client_id, { role: 'admin', scope: 'read' });
-  const adminsRead = mint(chain.client.client_id, { role: 'admin', scope: 'read' });
-  const denied = await httpsFetch(`/wp-json/wp-oauth/v1/users/${site.users.author.id}/grants/${sibling.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminsRead.access_token}` } });
-  assert.equal(denied.status, 403, 'an admin\'s read-scope token cannot manage other users');
+  const adminsWrite = mint(chain.client.client_id, { role: 'admin', scope: 'write' });
+  const denied = await httpsFetch(`/wp-json/wp-oauth/v1/users/${site.users.author.id}/grants/${sibling.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminsWrite.access_token}` } });
+  assert.equal(denied.status, 403, 'an admin\'s write-scope token cannot manage other users');
   assert.equal(grantRow(sibling.grant_id).status, 'active');
   const viaMe = await httpsFetch(`/wp-json/wp-oauth/v1/me/grants/${adminGrant.grant_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${mine.access_token}` } });
   assert.equal(viaMe.status, 404, 'another user\'s grant is not found under /me');

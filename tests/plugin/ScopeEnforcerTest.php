@@ -7,6 +7,7 @@
  * manage options) and the scope table in class-scopes.php.
  *
  * @covers \Wpoa\Scope_Enforcer
+ * @covers \Wpoa\Route_Policy
  */
 final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
 {
@@ -168,9 +169,11 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
         $this->actAs('admin', 'read');
         $response = $this->dispatch('POST', '/wp/v2/posts', ['title' => 'Should not exist', 'status' => 'draft']);
         $this->assertSame(403, $response->get_status());
-        $this->assertSame('rest_cannot_create', $response->get_data()['code']);
+        // The route table refuses before the route runs.
+        $this->assertSame('insufficient_scope', $response->get_data()['code']);
+        $this->assertSame(['status' => 403, 'scope' => 'write'], $response->get_data()['data']);
         $this->assertSame(
-            'Bearer realm="localhost", error="insufficient_scope", error_description="The access token does not allow this request.", scope="write", resource_metadata="'
+            'Bearer realm="localhost", error="insufficient_scope", error_description="The access token does not allow this request (scope needed: write).", scope="write", resource_metadata="'
             . \Wpoa\Urls::protected_resource_metadata() . '"',
             $response->get_headers()['WWW-Authenticate']
         );

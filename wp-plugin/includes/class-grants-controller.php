@@ -20,10 +20,11 @@ defined( 'ABSPATH' ) || exit;
  *
  * Authentication is whatever WordPress accepts for the REST API: the login cookie
  * with the REST nonce (`X-WP-Nonce`), an Application Password, or a bearer token.
- * A bearer token of **any scope** may list and revoke its own user's grants: revoking
- * only takes access away, so the mobile apps can offer "sign out" and "signed-in apps"
- * with a read-only token. Managing another user's grants needs `edit_user` on them,
- * which the Scope_Enforcer grants only to `full`-scope tokens.
+ * These routes are account security: a bearer token needs the `full` scope for any of
+ * them (Route_Policy), because a narrower token that could list or revoke the user's
+ * other applications would reach past what it was granted. A token signs itself out
+ * through RFC 7009 revocation instead. Managing another user's grants also needs
+ * `edit_user` on them.
  *
  * Item shape: {id:int, client_id:string, client_name:string, scope:string,
  * scopes:[{scope,label,description}], approved_at:int, last_used_at:int|null,

@@ -52,6 +52,7 @@ final class Plugin {
 		'class-token-controller.php',
 		'class-grant-authorization-code.php',
 		'class-bearer-authenticator.php',
+		'class-route-policy.php',
 		'class-scope-enforcer.php',
 		'class-grant-refresh-token.php',
 		'class-revocation-controller.php',

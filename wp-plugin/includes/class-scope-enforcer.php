@@ -10,11 +10,20 @@ namespace Wpoa;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * A token's effective capabilities are the user's capabilities intersected with
- * those its scope allows (Scopes::capabilities(); null = all of the user's).
+ * Two allowlists, both enforced on every bearer-authenticated REST request:
  *
- * Enforced through WordPress's capability checks, so every REST route — core's and
- * other plugins' — respects it without knowing about OAuth:
+ * 1. The route table (Route_Policy): on `rest_request_before_callbacks` — after core matched
+ *    the route, before its permission callback and its callback run, for every request
+ *    dispatched (batch and embedded sub-requests included) — a token whose scope does not
+ *    reach the level the route and method need gets 403 `insufficient_scope` and the route
+ *    never runs. This closes what capabilities cannot: WordPress maps some meta capabilities
+ *    to no primitive capability at all when users act on themselves (`edit_user`,
+ *    `create_app_password`, …), and some routes check nothing but that someone is logged in.
+ *
+ * 2. The capabilities: a token's effective capabilities are the user's capabilities
+ *    intersected with those its scope allows (Scopes::capabilities(); null = all of the
+ *    user's). Enforced through WordPress's capability checks, so code that checks
+ *    capabilities outside a route respects it too:
  * - `user_has_cap` (last priority): when the request is bearer-authenticated and
  *   the user being checked is the token's user, every required primitive capability
  *   the scope does not allow is set to false.
@@ -45,6 +54,21 @@ final class Scope_Enforcer {
 	private $denied = array();
 
 	/**
+	 * The refusal of the route table in this request: the scope needed (`read`, `write`,
+	 * `full`, or `` when no scope may), or null when the table allowed every route.
+	 *
+	 * @var string|null
+	 */
+	private $route_refusal = null;
+
+	/**
+	 * Why the route table refused, for the challenge's `error_description`.
+	 *
+	 * @var string
+	 */
+	private $route_message = '';
+
+	/**
 	 * Allowed capabilities per scope string (cap => true), or null for all.
 	 *
 	 * @var array<string, array<string,bool>|null>
@@ -62,6 +86,7 @@ final class Scope_Enforcer {
 	 * Hooks the capability filters and the challenge.
 	 */
 	public function register(): void {
+		add_filter( 'rest_request_before_callbacks', array( $this, 'enforce_route' ), PHP_INT_MAX, 3 );
 		add_filter( 'user_has_cap', array( $this, 'filter_user_has_cap' ), PHP_INT_MAX, 4 );
 		add_filter( 'map_meta_cap', array( $this, 'filter_map_meta_cap' ), PHP_INT_MAX, 4 );
 		add_filter( 'rest_post_dispatch', array( $this, 'rest_post_dispatch' ), 20, 3 );
@@ -82,6 +107,57 @@ final class Scope_Enforcer {
 	public function reset(): void {
 		$this->denied        = array();
 		$this->allowed_cache = array();
+		$this->route_refusal = null;
+		$this->route_message = '';
+	}
+
+	/**
+	 * Refuses a bearer request whose scope does not reach what the matched route and method
+	 * need (Route_Policy), before the route's permission callback and callback run.
+	 *
+	 * @param mixed            $response Result so far (null, or a WP_Error from parameter checks).
+	 * @param array            $handler  The handler core matched.
+	 * @param \WP_REST_Request $request  The request.
+	 * @return mixed The input, or a 403 `insufficient_scope` WP_Error.
+	 */
+	public function enforce_route( $response, $handler, $request ) {
+		$auth = $this->authenticator();
+		if ( null === $auth || $auth->user_id() <= 0 || ! $request instanceof \WP_REST_Request || ! is_array( $handler ) ) {
+			return $response;
+		}
+		$pattern = Route_Policy::matched_pattern( rest_get_server(), $request, $handler );
+		$shape   = Route_Policy::shape( null !== $pattern ? $pattern : (string) $request->get_route() );
+		$method  = $request->get_method();
+		$scope   = (string) $auth->scope();
+		if ( Route_Policy::allows( $shape, $method, $scope, $auth->user_id() ) ) {
+			return $response;
+		}
+		$required            = Route_Policy::required( $shape, $method );
+		$this->route_refusal = 'never' === $required ? '' : $required;
+		if ( 'never' === $required ) {
+			$message = __( 'An access token cannot create credentials that would outlive it, such as Application Passwords. Create one from your profile screen in WordPress instead.', 'wp-oauth' );
+		} else {
+			$message = sprintf(
+				/* translators: %s: the scope the request needs, e.g. "write". */
+				__( 'The access token does not allow this request (scope needed: %s).', 'wp-oauth' ),
+				$required
+			);
+		}
+		/**
+		 * Fires when a bearer request is refused by the route table.
+		 *
+		 * @param int    $user_id  The token's user.
+		 * @param string $shape    The route shape (Route_Policy::shape()).
+		 * @param string $method   The HTTP method.
+		 * @param string $required The level the route needs: `read`, `write`, `full` or `never`.
+		 */
+		do_action( 'wpoa_route_refused', $auth->user_id(), $shape, $method, $required );
+		$data = array( 'status' => 403 );
+		if ( 'never' !== $required ) {
+			$data['scope'] = $required;
+		}
+		$this->route_message = $message;
+		return new \WP_Error( 'insufficient_scope', $message, $data );
 	}
 
 	/**
@@ -148,7 +224,7 @@ final class Scope_Enforcer {
 	 * @return \WP_HTTP_Response
 	 */
 	public function rest_post_dispatch( $response, $server, $request ) {
-		if ( ! $response instanceof \WP_HTTP_Response || array() === $this->denied ) {
+		if ( ! $response instanceof \WP_HTTP_Response || ( array() === $this->denied && null === $this->route_refusal ) ) {
 			return $response;
 		}
 		$status = $response->get_status();
@@ -159,10 +235,10 @@ final class Scope_Enforcer {
 		if ( null === $auth || $auth->user_id() <= 0 ) {
 			return $response;
 		}
-		$needed = $this->scope_for( $this->denied() );
+		$needed = null !== $this->route_refusal ? $this->route_refusal : $this->scope_for( $this->denied() );
 		$params = array(
 			'error'             => 'insufficient_scope',
-			'error_description' => __( 'The access token does not allow this request.', 'wp-oauth' ),
+			'error_description' => null !== $this->route_refusal ? $this->route_message : __( 'The access token does not allow this request.', 'wp-oauth' ),
 		);
 		if ( '' !== $needed ) {
 			$params['scope'] = $needed;

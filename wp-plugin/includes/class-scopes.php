@@ -10,14 +10,22 @@ namespace Wpoa;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Scopes narrow what the user can do; they never widen it. A token's effective
- * capabilities are the user's capabilities intersected with the union of the
- * primitive capabilities its scopes allow (`full` allows all of the user's).
+ * Scopes narrow what the user can do; they never widen it. Two allowlists apply to every
+ * bearer request, and a request must pass both:
  *
- * - `read`:  read content and profile the user can see, including private and draft items.
- * - `write`: `read` plus create, edit, publish and delete posts and pages, upload media,
- *            manage terms and moderate comments — within the user's own capabilities.
- * - `full`:  everything the user's account can do (settings, plugins, users for an admin).
+ * - the routes (Route_Policy): each REST route and method needs a scope level, given by a
+ *   definition's `routes` key (`read`, `write` or `full`);
+ * - the capabilities (Scope_Enforcer): the token's effective capabilities are the user's
+ *   intersected with the union of the primitive capabilities its scopes allow (`null`
+ *   allows all of the user's).
+ *
+ * - `read`:  safe methods on routes that expose no secrets: content and profile the user
+ *            can see, including private and draft items.
+ * - `write`: `read` plus posts, pages, reusable blocks, media, comments, categories and
+ *            tags with their revisions and autosaves — within the user's own capabilities.
+ * - `full`:  everything the user's account can do (account security, users, settings,
+ *            plugins, themes, OAuth grants), except creating credentials that outlive the
+ *            token (Application Passwords), which no bearer token does by default.
  */
 final class Scopes {
 
@@ -28,7 +36,7 @@ final class Scopes {
 	 * Every scope with its plain-words description and allowed primitive capabilities.
 	 * `null` capabilities means "all of the user's".
 	 *
-	 * @return array<string, array{label:string, description:string, capabilities:?string[]}>
+	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes?:string}>
 	 */
 	public static function all(): array {
 		$read  = array( 'read', 'read_private_posts', 'read_private_pages', 'level_0' );
@@ -46,23 +54,27 @@ final class Scopes {
 		$scopes = array(
 			'read'  => array(
 				'label'        => __( 'Read', 'wp-oauth' ),
-				'description'  => __( 'See your profile and the content you can see on this site, including drafts and private posts.', 'wp-oauth' ),
+				'description'  => __( 'See your profile and the content you can see on this site, including drafts and private posts. It cannot change anything.', 'wp-oauth' ),
 				'capabilities' => $read,
+				'routes'       => 'read',
 			),
 			'write' => array(
 				'label'        => __( 'Write', 'wp-oauth' ),
-				'description'  => __( 'Create, edit, publish and delete posts and pages, and upload media, as far as your account allows.', 'wp-oauth' ),
+				'description'  => __( 'Create, edit, publish and delete posts, pages, media, comments, categories and tags, as far as your account allows. It cannot change your account, password or email, your authorized applications, users, settings, plugins or themes.', 'wp-oauth' ),
 				'capabilities' => $write,
+				'routes'       => 'write',
 			),
 			'full'  => array(
 				'label'        => __( 'Full access', 'wp-oauth' ),
-				'description'  => __( 'Do everything your account can do on this site, including changing settings if you are an administrator.', 'wp-oauth' ),
+				'description'  => __( 'Do everything your account can do on this site: change your profile, email and password, manage your authorized applications and, if you are an administrator, users, settings, plugins and themes. It never creates Application Passwords.', 'wp-oauth' ),
 				'capabilities' => null,
+				'routes'       => 'full',
 			),
 		);
 		/**
-		 * Filters the scope set. Add scopes with a label, a plain-words description
-		 * and the primitive capabilities they allow (null = all of the user's).
+		 * Filters the scope set. Add scopes with a label, a plain-words description,
+		 * the primitive capabilities they allow (null = all of the user's) and the
+		 * route level they open (`routes`: `read`, `write` or `full`; none when absent).
 		 *
 		 * @param array $scopes Scope definitions keyed by scope token.
 		 */
