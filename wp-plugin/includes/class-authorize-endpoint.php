@@ -299,7 +299,11 @@ final class Authorize_Endpoint {
 		if ( 1 !== count( $ids ) || '' === $ids[0] ) {
 			return self::error_page( count( $ids ) > 1 ? __( 'The client_id parameter is included more than once.', 'wp-oauth' ) : __( 'The client_id parameter is missing.', 'wp-oauth' ), 400 );
 		}
-		$client = Client_Repository::find( $ids[0] );
+		try {
+			$client = Client_Repository::find( $ids[0] );
+		} catch ( Storage_Unavailable $e ) {
+			return self::error_page( $e->getMessage(), 503 );
+		}
 		if ( null === $client ) {
 			return self::error_page( __( 'This application is not registered on this site (unknown client_id).', 'wp-oauth' ), 400 );
 		}

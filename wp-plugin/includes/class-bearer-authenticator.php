@@ -233,8 +233,9 @@ final class Bearer_Authenticator {
 		}
 		if ( null !== $this->error ) {
 			$data = $response->get_data();
-			if ( is_array( $data ) && isset( $data['code'] ) && $data['code'] === $this->error->error ) {
-				$response = $this->error->to_response();
+			$ours = $this->error instanceof Storage_Unavailable ? 'db_unavailable' : $this->error->error;
+			if ( is_array( $data ) && isset( $data['code'] ) && $data['code'] === $ours ) {
+				$response = $this->error instanceof Storage_Unavailable ? $this->error->rest_error() : $this->error->to_response();
 			}
 		}
 		if ( $this->attempted ) {
@@ -517,6 +518,9 @@ final class Bearer_Authenticator {
 		}
 
 		$user = get_userdata( $user_id );
+		if ( ! $user instanceof \WP_User ) {
+			Storage_Unavailable::check();
+		}
 		if ( ! $user instanceof \WP_User || ! $user->exists() ) {
 			throw self::invalid_token( 'user_missing', __( 'The access token is no longer valid.', 'wp-oauth' ), $claims );
 		}
@@ -656,6 +660,7 @@ final class Bearer_Authenticator {
 	 * @return \WP_Error
 	 */
 	private function wp_error(): \WP_Error {
-		return new \WP_Error( $this->error->error, $this->error->getMessage(), array( 'status' => $this->error->status ) );
+		$code = $this->error instanceof Storage_Unavailable ? 'db_unavailable' : $this->error->error;
+		return new \WP_Error( $code, $this->error->getMessage(), array( 'status' => $this->error->status ) );
 	}
 }

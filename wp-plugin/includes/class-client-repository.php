@@ -27,6 +27,7 @@ final class Client_Repository {
 		}
 		$t   = Schema::tables()['clients'];
 		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE client_id = %s", $client_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
 		// MySQL's default collation is case-insensitive: insist on the exact bytes.
 		if ( ! $row || ! hash_equals( (string) $row->client_id, $client_id ) ) {
 			return null;

@@ -93,6 +93,7 @@ final class Code_Repository {
 		}
 		$t   = Schema::tables()['codes'];
 		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE code_hash = %s", Crypto::token_hash( $code ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
 		return $row ? $row : null;
 	}
 
@@ -105,7 +106,9 @@ final class Code_Repository {
 	public static function consume( int $id ): bool {
 		global $wpdb;
 		$t = Schema::tables()['codes'];
-		return 1 === $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET used_at = %d WHERE id = %d AND used_at IS NULL", time(), $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET used_at = %d WHERE id = %d AND used_at IS NULL", time(), $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
+		return 1 === $changed;
 	}
 
 	/**

@@ -65,11 +65,13 @@ final class Grant_Repository {
 	 *
 	 * @param int $grant_id Grant id.
 	 * @return object|null Row with id, client_id, user_id, scope, audience, status, auth_time, created_at, expires_at, revoked_at, last_used_at, last_used_ip.
+	 * @throws Storage_Unavailable When the database did not answer.
 	 */
 	public static function find( int $grant_id ): ?object {
 		global $wpdb;
 		$t   = Schema::tables()['grants'];
 		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE id = %d", $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
 		return $row ? $row : null;
 	}
 
@@ -89,6 +91,7 @@ final class Grant_Repository {
 	 * @param int    $grant_id The token's `grant_id` claim.
 	 * @param string $jti      The token's `jti` claim.
 	 * @return array{active:bool, user_id:int, client_id:string, last_used_at:int, expires_at:int, jti_revoked:bool}
+	 * @throws Storage_Unavailable When the database did not answer (never read as "revoked").
 	 */
 	public static function bearer_state( int $grant_id, string $jti ): array {
 		global $wpdb;
@@ -105,6 +108,7 @@ final class Grant_Repository {
 		$g   = Schema::tables()['grants'];
 		$r   = Schema::tables()['revoked_tokens'];
 		$row = $wpdb->get_row( $wpdb->prepare( "SELECT g.user_id, g.client_id, g.status, g.expires_at, g.last_used_at, EXISTS(SELECT 1 FROM {$r} WHERE jti = %s) AS jti_revoked FROM {$g} g WHERE g.id = %d", $jti, $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
 		$state = array(
 			'active'    => $row && 'active' === $row->status && (int) $row->expires_at > time(),
 			'user_id'   => $row ? (int) $row->user_id : 0,

@@ -41,6 +41,23 @@ final class Grants_Controller {
 	}
 
 	/**
+	 * A route callback that answers `503 db_unavailable` (WordPress's REST error format, as the
+	 * `db-error.php` drop-in) when the database did not answer, instead of a fatal error.
+	 *
+	 * @param string $method One of this class's route methods.
+	 * @return callable
+	 */
+	private function guarded( string $method ): callable {
+		return function ( \WP_REST_Request $request ) use ( $method ) {
+			try {
+				return $this->$method( $request );
+			} catch ( Storage_Unavailable $e ) {
+				return $e->rest_error();
+			}
+		};
+	}
+
+	/**
 	 * Registers the routes.
 	 */
 	public function register_routes(): void {
@@ -51,12 +68,12 @@ final class Grants_Controller {
 				array(
 					array(
 						'methods'             => \WP_REST_Server::READABLE,
-						'callback'            => array( $this, 'list_grants' ),
+						'callback'            => $this->guarded( 'list_grants' ),
 						'permission_callback' => array( $this, 'can_manage' ),
 					),
 					array(
 						'methods'             => \WP_REST_Server::DELETABLE,
-						'callback'            => array( $this, 'revoke_all' ),
+						'callback'            => $this->guarded( 'revoke_all' ),
 						'permission_callback' => array( $this, 'can_manage' ),
 					),
 				)
@@ -67,7 +84,7 @@ final class Grants_Controller {
 				array(
 					array(
 						'methods'             => \WP_REST_Server::DELETABLE,
-						'callback'            => array( $this, 'revoke_one' ),
+						'callback'            => $this->guarded( 'revoke_one' ),
 						'permission_callback' => array( $this, 'can_manage' ),
 					),
 				)

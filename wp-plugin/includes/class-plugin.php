@@ -29,6 +29,7 @@ final class Plugin {
 	 */
 	const FILES = array(
 		'class-oauth-error.php',
+		'class-storage-unavailable.php',
 		'class-crypto.php',
 		'class-schema.php',
 		'class-urls.php',

@@ -58,6 +58,7 @@ final class Refresh_Token_Repository {
 	 *
 	 * @param string $token Presented token (any bytes).
 	 * @return object|null Row with id, grant_id, client_id, scope, created_at, expires_at, used_at.
+	 * @throws Storage_Unavailable When the database did not answer.
 	 */
 	public static function find( string $token ): ?object {
 		global $wpdb;
@@ -66,6 +67,7 @@ final class Refresh_Token_Repository {
 		}
 		$t   = Schema::tables()['refresh_tokens'];
 		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$t} WHERE token_hash = %s", Crypto::token_hash( $token ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		Storage_Unavailable::check();
 		return $row ? $row : null;
 	}
 
@@ -76,13 +78,18 @@ final class Refresh_Token_Repository {
 	 * @param string $scope         Scope of the new token (the same or narrower).
 	 * @param int    $grant_expires The grant's absolute expiry.
 	 * @return string|null The new plaintext token, or null when `$old` was already used
-	 *                     (a concurrent or replayed use) or the database failed.
+	 *                     (a concurrent or replayed use).
+	 * @throws Storage_Unavailable When the database did not answer (rolled back, nothing changed).
 	 */
 	public static function rotate( object $old, string $scope, int $grant_expires ): ?string {
 		global $wpdb;
 		$t = Schema::tables()['refresh_tokens'];
 		$wpdb->query( 'START TRANSACTION' );
 		$won = $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET used_at = %d WHERE id = %d AND used_at IS NULL", time(), (int) $old->id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( false === $won ) {
+			$wpdb->query( 'ROLLBACK' );
+			throw new Storage_Unavailable();
+		}
 		if ( 1 !== $won ) {
 			$wpdb->query( 'ROLLBACK' );
 			return null;
@@ -90,9 +97,11 @@ final class Refresh_Token_Repository {
 		$new = self::create( (int) $old->grant_id, (string) $old->client_id, $scope, $grant_expires );
 		if ( null === $new ) {
 			$wpdb->query( 'ROLLBACK' );
-			return null;
+			throw new Storage_Unavailable();
 		}
-		$wpdb->query( 'COMMIT' );
+		if ( false === $wpdb->query( 'COMMIT' ) ) {
+			throw new Storage_Unavailable();
+		}
 		return $new;
 	}
 
