@@ -15,7 +15,7 @@ if ( ! function_exists( 'apply_filters' ) ) {
 		return $value;
 	}
 }
-require_once dirname( __DIR__ ) . '/wp-plugin/includes/class-route-policy.php';
+require_once dirname( __DIR__ ) . '/wp-plugin/includes/auth/class-route-policy.php';
 
 /**
  * The Markdown table of the built-in policy.

@@ -7,6 +7,7 @@
 
 defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
-require_once __DIR__ . '/includes/class-schema.php';
+require_once __DIR__ . '/includes/class-autoloader.php';
+\Wpoa\Autoloader::register();
 \Wpoa\Schema::uninstall();
 wp_clear_scheduled_hook( 'wpoa_cleanup' );

@@ -1,6 +1,7 @@
 <?php
 /**
- * Bootstrap: checks the extension, loads the components and wires their hooks.
+ * Bootstrap: checks the extension and wires every hook to the component that handles it,
+ * loading a component only when its hook fires.
  *
  * @package Wpoa
  */
@@ -10,8 +11,18 @@ namespace Wpoa;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The plugin's entry point. Holds no request state of its own: each component
- * is an object that registers its hooks in `register()`.
+ * The plugin's entry point. `boot()` costs a handful of `add_filter()` calls: the hook table
+ * (HOOKS) names the class and method behind each hook, and the class is autoloaded and
+ * instantiated (once per request) the first time one of its hooks fires and its guard lets it
+ * through. A front-end page view or an anonymous REST call loads no component at all.
+ *
+ * Guards (cheap checks on the raw request, no class loaded):
+ * - `bearer`:     the request carries an `Authorization` header naming Bearer, or `access_token`;
+ * - `loaded`:     the component already runs in this request;
+ * - `challenge`:  already running, or the REST response is a 401 that needs a challenge;
+ * - `well_known`: the path contains `/.well-known/`;
+ * - `routes`:     the REST request addresses this plugin's namespace or the REST index (or the
+ *                 code runs outside an HTTP request, where every route is registered).
  */
 final class Plugin {
 
@@ -21,146 +32,279 @@ final class Plugin {
 	/** Text domain of every string. */
 	const TEXT_DOMAIN = 'wp-oauth';
 
+	/** Version of the table definitions (Schema); bump it when they change. */
+	const SCHEMA_VERSION = 1;
+
+	/** Option holding the installed schema version. */
+	const SCHEMA_OPTION = 'wpoa_db_version';
+
 	/**
-	 * Component files, loaded in order. Each engineer adding a component adds
-	 * one line here and one in components().
+	 * Hook table: [hook, class, method, priority, accepted args, guard|null, static?]. Literals
+	 * only: a class constant here would load its class on every request.
 	 *
-	 * @var string[]
+	 * @var array<int, array{0:string,1:string,2:string,3:int,4:int,5:?string,6?:bool}>
 	 */
-	const FILES = array(
-		'class-oauth-error.php',
-		'class-storage-unavailable.php',
-		'class-crypto.php',
-		'class-schema.php',
-		'class-urls.php',
-		'class-https-policy.php',
-		'class-scopes.php',
-		'class-keys.php',
-		'class-client.php',
-		'class-client-repository.php',
-		'class-grant-repository.php',
-		'class-refresh-token-repository.php',
-		'class-token-issuer.php',
-		'class-grant-handler.php',
-		// Components (one per concern).
-		'class-discovery.php',
-		'class-client-metadata.php',
-		'class-registration-controller.php',
-		'class-admin-clients.php',
-		'class-code-repository.php',
-		'class-client-authenticator.php',
-		'class-authorize-endpoint.php',
-		'class-token-controller.php',
-		'class-grant-authorization-code.php',
-		'class-bearer-authenticator.php',
-		'class-route-policy.php',
-		'class-scope-enforcer.php',
-		'class-grant-refresh-token.php',
-		'class-revocation-controller.php',
-		'class-introspection-controller.php',
-		'class-grants-controller.php',
-		'class-profile-grants.php',
-		'class-user-lifecycle.php',
-		'class-key-rotation.php',
-		'class-cleanup.php',
+	const HOOKS = array(
+		// Resource server: bearer authentication (the scope checks are hooked once it succeeds).
+		array( 'determine_current_user', Bearer_Authenticator::class, 'determine_current_user', 30, 1, 'bearer' ),
+		array( 'rest_authentication_errors', Bearer_Authenticator::class, 'rest_authentication_errors', 80, 1, 'bearer' ),
+		array( 'rest_pre_dispatch', Bearer_Authenticator::class, 'rest_pre_dispatch', 0, 3, 'loaded' ),
+		array( 'rest_post_dispatch', Bearer_Authenticator::class, 'rest_post_dispatch', 10, 3, 'challenge' ),
+		array( 'nocache_headers', Bearer_Authenticator::class, 'nocache_headers', 10, 1, 'loaded' ),
+		array( 'rest_exposed_cors_headers', self::class, 'exposed_cors_headers', 10, 1, null, true ),
+		// Discovery and the OAuth endpoints.
+		array( 'parse_request', Discovery::class, 'serve_well_known', 0, 1, 'well_known' ),
+		array( 'rest_index', Discovery::class, 'add_to_rest_index', 10, 1, null ),
+		array( 'rest_api_init', Discovery::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Registration_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Token_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Revocation_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Introspection_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Grants_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'login_form_oauth_authorize', Authorize_Endpoint::class, 'serve', 10, 1, null ),
+		// Screens.
+		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null ),
+		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null ),
+		array( 'admin_post_wpoa_rotate_key', Key_Rotation::class, 'handle_rotate', 10, 1, null ),
+		array( 'show_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
+		array( 'edit_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
+		array( 'admin_enqueue_scripts', Profile_Grants::class, 'enqueue', 10, 1, null ),
+		// Lifecycle: what ends tokens without the client asking.
+		array( 'profile_update', User_Lifecycle::class, 'on_profile_update', 10, 2, null ),
+		array( 'after_password_reset', User_Lifecycle::class, 'on_password_reset', 10, 1, null ),
+		array( 'delete_user', User_Lifecycle::class, 'on_delete_user', 10, 1, null ),
+		array( 'remove_user_from_blog', User_Lifecycle::class, 'on_remove_user_from_blog', 10, 2, null ),
+		// Storage upkeep.
+		array( 'wpoa_cleanup', Cleanup::class, 'run', 10, 0, null, true ),
+		array( 'wpoa_activated', Cleanup::class, 'schedule', 10, 0, null, true ),
+		array( 'admin_init', Cleanup::class, 'schedule', 10, 0, null, true ),
 	);
 
 	/**
-	 * Component classes whose `register()` is called on boot, when they exist.
-	 *
-	 * @var string[]
-	 */
-	const COMPONENTS = array(
-		Schema::class,
-		Discovery::class,
-		Registration_Controller::class,
-		Admin_Clients::class,
-		Authorize_Endpoint::class,
-		Token_Controller::class,
-		Bearer_Authenticator::class,
-		Scope_Enforcer::class,
-		Revocation_Controller::class,
-		Introspection_Controller::class,
-		Grants_Controller::class,
-		Profile_Grants::class,
-		User_Lifecycle::class,
-		Key_Rotation::class,
-		Cleanup::class,
-	);
-
-	/**
-	 * Registered component instances, by class name.
+	 * Component instances of this request, by class name.
 	 *
 	 * @var array<string, object>
 	 */
 	private static $components = array();
 
 	/**
-	 * Loads the plugin when the extension is present and compatible; otherwise
-	 * shows an admin notice and registers nothing else.
+	 * Wires the hooks when the extension is present and compatible; otherwise shows an admin
+	 * notice and registers nothing else.
 	 */
 	public static function boot(): void {
-		$problem = self::extension_problem();
-		if ( null !== $problem ) {
-			add_action( 'admin_notices', static function () use ( $problem ) {
-				self::render_extension_notice( $problem );
-			} );
-			add_action( 'network_admin_notices', static function () use ( $problem ) {
-				self::render_extension_notice( $problem );
-			} );
+		require_once __DIR__ . '/class-autoloader.php';
+		Autoloader::register();
+		if ( null !== self::extension_problem_code() ) {
+			add_action( 'admin_notices', array( self::class, 'render_extension_notice' ) );
+			add_action( 'network_admin_notices', array( self::class, 'render_extension_notice' ) );
 			return;
 		}
-		self::load_files();
-		foreach ( self::COMPONENTS as $class ) {
-			if ( class_exists( $class ) ) {
-				$component = new $class();
-				self::$components[ $class ] = $component;
-				$component->register();
-			}
+		require_once __DIR__ . '/functions.php';
+		foreach ( self::HOOKS as $hook ) {
+			add_filter( $hook[0], self::callback( $hook ), $hook[3], $hook[4] );
 		}
+		add_action( 'plugins_loaded', array( self::class, 'maybe_upgrade_schema' ) );
 		// Client credentials at our endpoints are not WordPress users: core must
 		// not try them as Application Passwords (it would answer 401 first).
 		add_filter( 'application_password_is_api_request', array( self::class, 'filter_application_password_request' ) );
 	}
 
 	/**
-	 * Returns a registered component instance.
+	 * The callable behind one row of the hook table: a closure, so that nothing (not even PHP's
+	 * callable check of `array( Class, 'method' )`) loads the class before the hook fires.
 	 *
-	 * @param string $class Fully qualified class name.
-	 * @return object|null The instance, or null when not registered.
+	 * @param array $hook A row of HOOKS.
+	 * @return \Closure
+	 */
+	private static function callback( array $hook ): \Closure {
+		list( , $class, $method, , , $guard ) = $hook;
+		if ( ! empty( $hook[6] ) ) {
+			return static function ( ...$args ) use ( $class, $method ) {
+				return $class::$method( ...$args );
+			};
+		}
+		if ( null === $guard ) {
+			return static function ( ...$args ) use ( $class, $method ) {
+				return self::component( $class )->$method( ...$args );
+			};
+		}
+		return static function ( ...$args ) use ( $class, $method, $guard ) {
+			if ( ! self::guard_allows( $guard, $class, $args ) ) {
+				return $args[0] ?? null;
+			}
+			return self::component( $class )->$method( ...$args );
+		};
+	}
+
+	/**
+	 * Whether a guarded hook should reach its component in this request.
+	 *
+	 * @param string $guard A guard name (see the class comment).
+	 * @param string $class The component's class.
+	 * @param array  $args  The hook's arguments.
+	 * @return bool
+	 */
+	private static function guard_allows( string $guard, string $class, array $args ): bool {
+		switch ( $guard ) {
+			case 'bearer':
+				return isset( self::$components[ $class ] ) || self::request_has_bearer_credential();
+			case 'loaded':
+				return isset( self::$components[ $class ] );
+			case 'challenge':
+				return isset( self::$components[ $class ] )
+					|| ( ( $args[0] ?? null ) instanceof \WP_HTTP_Response && 401 === $args[0]->get_status() );
+			case 'well_known':
+				$uri = isset( $_SERVER['REQUEST_URI'] ) && is_string( $_SERVER['REQUEST_URI'] ) ? $_SERVER['REQUEST_URI'] : '';
+				return false !== stripos( rawurldecode( $uri ), '/.well-known/' );
+			case 'routes':
+				return self::request_wants_routes();
+		}
+		return true;
+	}
+
+	/**
+	 * Whether the request carries what bearer authentication reads: an `Authorization` header
+	 * that names the Bearer scheme (alone or in a list), or an `access_token` query parameter.
+	 * Reads the same sources as Bearer_Authenticator::authorization_header(), without loading it.
+	 *
+	 * @return bool
+	 */
+	public static function request_has_bearer_credential(): bool {
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- a credential, not a form.
+		if ( isset( $_GET['access_token'] ) ) {
+			return true;
+		}
+		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
+			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
+				return false !== stripos( $_SERVER[ $key ], 'bearer' );
+			}
+		}
+		if ( function_exists( 'getallheaders' ) ) {
+			$headers = getallheaders();
+			foreach ( is_array( $headers ) ? $headers : array() as $name => $value ) {
+				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) ) {
+					return false !== stripos( $value, 'bearer' );
+				}
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Whether this request needs the plugin's REST routes: an HTTP request to the REST index or to
+	 * a route of this plugin's namespace, or any code outside an HTTP request (CLI, cron, tests).
+	 *
+	 * @return bool
+	 */
+	public static function request_wants_routes(): bool {
+		// WPOA_LAZY_ROUTES (true/false) overrides the choice by SAPI.
+		$lazy = defined( 'WPOA_LAZY_ROUTES' ) ? (bool) constant( 'WPOA_LAZY_ROUTES' ) : 'cli' !== PHP_SAPI;
+		if ( ! $lazy || ! isset( $_SERVER['REQUEST_URI'] ) ) {
+			return true;
+		}
+		$route = self::requested_rest_route();
+		if ( null === $route ) {
+			return true;
+		}
+		$route = '/' . trim( $route, '/' );
+		return '/' === $route || 0 === strpos( $route . '/', '/' . self::REST_NAMESPACE . '/' );
+	}
+
+	/**
+	 * The REST route the HTTP request addresses (`rest_route` parameter, or the path after the
+	 * REST prefix), or null when it addresses none.
+	 *
+	 * @return string|null
+	 */
+	public static function requested_rest_route(): ?string {
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only.
+		if ( isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ) {
+			return (string) wp_unslash( $_GET['rest_route'] ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		}
+		$uri    = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
+		$path   = (string) wp_parse_url( $uri, PHP_URL_PATH );
+		$prefix = '/' . trim( rest_get_url_prefix(), '/' ) . '/';
+		$at     = strpos( $path . '/', $prefix );
+		if ( false === $at ) {
+			return null;
+		}
+		return '/' . ltrim( (string) substr( $path, $at + strlen( $prefix ) ), '/' );
+	}
+
+	/**
+	 * The component instance of this request, created on first use.
+	 *
+	 * @param string $class Fully qualified class name of a component.
+	 * @return object
 	 */
 	public static function component( string $class ) {
+		if ( ! isset( self::$components[ $class ] ) ) {
+			self::$components[ $class ] = new $class();
+		}
+		return self::$components[ $class ];
+	}
+
+	/**
+	 * The component instance when it already runs in this request, without creating it.
+	 *
+	 * @param string $class Fully qualified class name of a component.
+	 * @return object|null
+	 */
+	public static function loaded( string $class ) {
 		return self::$components[ $class ] ?? null;
 	}
 
 	/**
-	 * Why the extension cannot be used, or null when it can.
-	 *
-	 * @return string|null A translated, human-readable reason.
+	 * Installs or upgrades the tables when the stored schema version is older (plugins_loaded).
 	 */
-	public static function extension_problem(): ?string {
-		if ( ! function_exists( 'wp_oauth_version' ) ) {
-			return __( 'The wp_oauth PHP extension is not loaded.', 'wp-oauth' );
+	public static function maybe_upgrade_schema(): void {
+		if ( (int) get_option( self::SCHEMA_OPTION, 0 ) < self::SCHEMA_VERSION ) {
+			Schema::install();
 		}
-		$version = (string) wp_oauth_version();
-		if ( version_compare( $version, WPOA_MIN_EXTENSION_VERSION, '<' ) ) {
-			return sprintf(
-				/* translators: 1: installed extension version, 2: required version. */
-				__( 'The wp_oauth PHP extension is version %1$s, but this plugin needs %2$s or newer.', 'wp-oauth' ),
-				$version,
-				WPOA_MIN_EXTENSION_VERSION
-			);
+	}
+
+	/**
+	 * Why the extension cannot be used, as a stable code, or null when it can. Untranslated, so
+	 * it is safe before `init` (WordPress 6.7+ warns about translations loaded earlier).
+	 *
+	 * @return string|null `missing` or `too_old`.
+	 */
+	public static function extension_problem_code(): ?string {
+		if ( ! function_exists( 'wp_oauth_version' ) ) {
+			return 'missing';
+		}
+		if ( version_compare( (string) wp_oauth_version(), WPOA_MIN_EXTENSION_VERSION, '<' ) ) {
+			return 'too_old';
 		}
 		return null;
 	}
 
 	/**
-	 * Prints the "install the extension" notice for administrators.
+	 * Why the extension cannot be used, or null when it can (translated: call it after `init`).
 	 *
-	 * @param string $problem What is wrong.
+	 * @return string|null A translated, human-readable reason.
 	 */
-	private static function render_extension_notice( string $problem ): void {
-		if ( ! current_user_can( 'activate_plugins' ) ) {
+	public static function extension_problem(): ?string {
+		switch ( self::extension_problem_code() ) {
+			case 'missing':
+				return __( 'The wp_oauth PHP extension is not loaded.', 'wp-oauth' );
+			case 'too_old':
+				return sprintf(
+					/* translators: 1: installed extension version, 2: required version. */
+					__( 'The wp_oauth PHP extension is version %1$s, but this plugin needs %2$s or newer.', 'wp-oauth' ),
+					(string) wp_oauth_version(),
+					WPOA_MIN_EXTENSION_VERSION
+				);
+		}
+		return null;
+	}
+
+	/**
+	 * Prints the "install the extension" notice for administrators (admin_notices).
+	 */
+	public static function render_extension_notice(): void {
+		$problem = self::extension_problem();
+		if ( null === $problem || ! current_user_can( 'activate_plugins' ) ) {
 			return;
 		}
 		$ini = function_exists( 'php_ini_loaded_file' ) ? (string) php_ini_loaded_file() : '';
@@ -181,25 +325,14 @@ final class Plugin {
 	}
 
 	/**
-	 * Requires every component file that exists.
-	 */
-	private static function load_files(): void {
-		foreach ( self::FILES as $file ) {
-			$path = WPOA_DIR . '/includes/' . $file;
-			if ( is_readable( $path ) ) {
-				require_once $path;
-			}
-		}
-	}
-
-	/**
 	 * Activation: creates or upgrades the tables and makes sure a signing key exists.
 	 * Without the extension only the tables are created; the key follows on first use.
 	 */
 	public static function activate(): void {
-		self::load_files_for_activation();
+		require_once __DIR__ . '/class-autoloader.php';
+		Autoloader::register();
 		Schema::install();
-		if ( null === self::extension_problem() ) {
+		if ( null === self::extension_problem_code() ) {
 			Keys::ensure_key();
 		}
 		do_action( 'wpoa_activated' );
@@ -213,16 +346,6 @@ final class Plugin {
 	}
 
 	/**
-	 * Loads the files activation needs even when boot() stopped early.
-	 */
-	private static function load_files_for_activation(): void {
-		require_once WPOA_DIR . '/includes/class-schema.php';
-		if ( null === self::extension_problem() ) {
-			self::load_files();
-		}
-	}
-
-	/**
 	 * Whether this request targets one of the plugin's OAuth endpoints
 	 * (token, revocation, introspection, registration) under the REST namespace.
 	 *
@@ -231,16 +354,9 @@ final class Plugin {
 	 * @return bool
 	 */
 	public static function is_oauth_endpoint_request(): bool {
-		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only.
-		$route = isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ? (string) wp_unslash( $_GET['rest_route'] ) : '';
-		if ( '' === $route ) {
-			$uri    = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
-			$path   = (string) wp_parse_url( $uri, PHP_URL_PATH );
-			$prefix = (string) wp_parse_url( rest_url(), PHP_URL_PATH );
-			if ( '' === $prefix || 0 !== strpos( $path, $prefix ) ) {
-				return false;
-			}
-			$route = '/' . ltrim( substr( $path, strlen( $prefix ) ), '/' );
+		$route = self::requested_rest_route();
+		if ( null === $route ) {
+			return false;
 		}
 		$route = '/' . ltrim( $route, '/' );
 		$ours  = '/' . self::REST_NAMESPACE . '/';
@@ -249,6 +365,19 @@ final class Plugin {
 		}
 		$endpoint = strtok( substr( $route, strlen( $ours ) ), '/' );
 		return in_array( $endpoint, array( 'token', 'revoke', 'introspect', 'register' ), true );
+	}
+
+	/**
+	 * Lets browser clients read the `WWW-Authenticate` challenge of any REST answer (CORS). Runs
+	 * on every REST request, so it lives here and loads nothing.
+	 *
+	 * @param string[] $headers Exposed header names.
+	 * @return string[]
+	 */
+	public static function exposed_cors_headers( $headers ) {
+		$headers   = (array) $headers;
+		$headers[] = 'WWW-Authenticate';
+		return array_values( array_unique( $headers ) );
 	}
 
 	/**

@@ -1,0 +1,114 @@
+<?php
+/**
+ * Automatic revocation when a user's password changes, or the user is deleted or removed.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Revokes a user's grants on this site (every access and refresh token with them)
+ * when:
+ * - the password changes through wp_update_user() (profile screen, REST users
+ *   endpoint, admin edit): `profile_update`, comparing the stored hash before/after;
+ * - the password is reset through the "lost password" flow: `after_password_reset`;
+ * - the user is deleted: `delete_user` (single site) — on multisite network deletion
+ *   core calls remove_user_from_blog() for every site first, which is caught below;
+ * - the user is removed from a site on multisite: `remove_user_from_blog` (that site only).
+ *
+ * On password change or reset it also sets the user meta `wpoa_tokens_valid_after`
+ * (Unix seconds; user meta is network-wide on multisite), which bearer
+ * authentication, refresh and introspection compare with the token's issue time.
+ *
+ * Not covered: a bare wp_set_password() call (WordPress 6.1 fires no action for it)
+ * — call `\Wpoa\User_Lifecycle::revoke_user( $user_id, 'password_changed', true )` after it.
+ */
+final class User_Lifecycle {
+
+	/** User meta: tokens issued before this Unix time are refused. */
+	const META_VALID_AFTER = 'wpoa_tokens_valid_after';
+
+	/**
+	 * `profile_update`: revokes when the stored password hash changed.
+	 *
+	 * @param int           $user_id       User.
+	 * @param \WP_User|null $old_user_data The user before the update.
+	 */
+	public function on_profile_update( $user_id, $old_user_data = null ): void {
+		$user = get_userdata( (int) $user_id );
+		if ( ! $user || ! $old_user_data instanceof \WP_User ) {
+			return;
+		}
+		if ( ! hash_equals( (string) $old_user_data->user_pass, (string) $user->user_pass ) ) {
+			self::revoke_user( (int) $user_id, 'password_changed', true );
+		}
+	}
+
+	/**
+	 * `after_password_reset`: the lost-password flow set a new password.
+	 *
+	 * @param \WP_User $user The user.
+	 */
+	public function on_password_reset( $user ): void {
+		if ( $user instanceof \WP_User ) {
+			self::revoke_user( (int) $user->ID, 'password_changed', true );
+		}
+	}
+
+	/**
+	 * `delete_user`: the user is about to be deleted from this (single) site.
+	 *
+	 * @param int $user_id User.
+	 */
+	public function on_delete_user( $user_id ): void {
+		self::revoke_user( (int) $user_id, 'user_deleted', false );
+	}
+
+	/**
+	 * `remove_user_from_blog`: the user leaves one site of a network (core has already
+	 * switched to that site, so the site's own tables are used).
+	 *
+	 * @param int $user_id User.
+	 * @param int $blog_id Site.
+	 */
+	public function on_remove_user_from_blog( $user_id, $blog_id = 0 ): void {
+		$switch = is_multisite() && (int) $blog_id > 0 && get_current_blog_id() !== (int) $blog_id;
+		if ( $switch ) {
+			switch_to_blog( (int) $blog_id );
+		}
+		self::revoke_user( (int) $user_id, 'user_removed', false );
+		if ( $switch ) {
+			restore_current_blog();
+		}
+	}
+
+	/**
+	 * Revokes every active grant of a user on the current site.
+	 *
+	 * @param int    $user_id          User.
+	 * @param string $reason           `password_changed`, `user_deleted`, `user_removed`, or a caller's own reason.
+	 * @param bool   $invalidate_older Also set `wpoa_tokens_valid_after` = now (refuses every older token, on every site).
+	 * @return int Number of grants revoked.
+	 */
+	public static function revoke_user( int $user_id, string $reason, bool $invalidate_older ): int {
+		if ( $user_id <= 0 ) {
+			return 0;
+		}
+		if ( $invalidate_older ) {
+			update_user_meta( $user_id, self::META_VALID_AFTER, time() );
+		}
+		$count = Grant_Repository::revoke_for_user( $user_id, $reason );
+		/**
+		 * Fires after a user's grants were revoked automatically.
+		 *
+		 * @param int    $user_id User.
+		 * @param string $reason  `password_changed`, `user_deleted`, `user_removed`, ….
+		 * @param int    $count   Grants revoked.
+		 */
+		do_action( 'wpoa_user_tokens_revoked', $user_id, $reason, $count );
+		return $count;
+	}
+}

@@ -1,0 +1,147 @@
+<?php
+/**
+ * Custom tables, created and upgraded with dbDelta.
+ *
+ * @package Wpoa
+ */
+
+namespace Wpoa;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The plugin's tables. All times are Unix seconds (UTC). Secrets and opaque
+ * tokens are stored only as hashes: PHC strings for client secrets and
+ * registration access tokens, base64url SHA-256 (43 chars) for codes and
+ * refresh tokens, which must be found by an index.
+ */
+final class Schema {
+
+	/** Bump Plugin::SCHEMA_VERSION when the table definitions change; install() runs dbDelta again. */
+	const VERSION = Plugin::SCHEMA_VERSION;
+
+	/** Option holding the installed schema version. */
+	const OPTION = Plugin::SCHEMA_OPTION;
+
+	/**
+	 * Table names with the site's prefix.
+	 *
+	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string}
+	 */
+	public static function tables(): array {
+		global $wpdb;
+		return array(
+			'clients'        => $wpdb->prefix . 'oauth_clients',
+			'codes'          => $wpdb->prefix . 'oauth_codes',
+			'grants'         => $wpdb->prefix . 'oauth_grants',
+			'refresh_tokens' => $wpdb->prefix . 'oauth_refresh_tokens',
+			'revoked_tokens' => $wpdb->prefix . 'oauth_revoked_tokens',
+		);
+	}
+
+	/**
+	 * Creates or upgrades every table (idempotent) and records the version.
+	 */
+	public static function install(): void {
+		global $wpdb;
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$t       = self::tables();
+		$collate = $wpdb->get_charset_collate();
+
+		// One row per registered client (RFC 7591 §2 metadata in `metadata`).
+		// first_authorized_at NULL = registered but never authorized (cleanup candidate).
+		$sql = "CREATE TABLE {$t['clients']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  client_id varchar(64) NOT NULL,
+  client_secret_hash varchar(255) DEFAULT NULL,
+  registration_token_hash varchar(255) DEFAULT NULL,
+  client_name varchar(255) NOT NULL DEFAULT '',
+  token_endpoint_auth_method varchar(32) NOT NULL DEFAULT 'none',
+  redirect_uris longtext NOT NULL,
+  metadata longtext NOT NULL,
+  registered_by bigint(20) unsigned NOT NULL DEFAULT 0,
+  created_at bigint(20) NOT NULL,
+  updated_at bigint(20) NOT NULL,
+  last_used_at bigint(20) DEFAULT NULL,
+  first_authorized_at bigint(20) DEFAULT NULL,
+  secret_expires_at bigint(20) NOT NULL DEFAULT 0,
+  PRIMARY KEY  (id),
+  UNIQUE KEY client_id (client_id),
+  KEY never_authorized (first_authorized_at,created_at)
+) $collate;
+CREATE TABLE {$t['codes']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  code_hash char(43) NOT NULL,
+  client_id varchar(64) NOT NULL,
+  user_id bigint(20) unsigned NOT NULL,
+  redirect_uri text NOT NULL,
+  code_challenge varchar(128) NOT NULL,
+  scope varchar(255) NOT NULL DEFAULT '',
+  audience varchar(255) NOT NULL DEFAULT '',
+  auth_time bigint(20) NOT NULL,
+  created_at bigint(20) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  used_at bigint(20) DEFAULT NULL,
+  grant_id bigint(20) unsigned DEFAULT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY code_hash (code_hash),
+  KEY expires_at (expires_at)
+) $collate;
+CREATE TABLE {$t['grants']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  client_id varchar(64) NOT NULL,
+  user_id bigint(20) unsigned NOT NULL,
+  scope varchar(255) NOT NULL DEFAULT '',
+  audience varchar(255) NOT NULL DEFAULT '',
+  status varchar(20) NOT NULL DEFAULT 'active',
+  revoked_reason varchar(64) DEFAULT NULL,
+  auth_time bigint(20) NOT NULL,
+  created_at bigint(20) NOT NULL,
+  updated_at bigint(20) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  revoked_at bigint(20) DEFAULT NULL,
+  last_used_at bigint(20) DEFAULT NULL,
+  last_used_ip varchar(45) DEFAULT NULL,
+  PRIMARY KEY  (id),
+  KEY user_client (user_id,client_id,status),
+  KEY client_status (client_id,status),
+  KEY status_expires (status,expires_at)
+) $collate;
+CREATE TABLE {$t['refresh_tokens']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  token_hash char(43) NOT NULL,
+  grant_id bigint(20) unsigned NOT NULL,
+  client_id varchar(64) NOT NULL,
+  scope varchar(255) NOT NULL DEFAULT '',
+  created_at bigint(20) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  used_at bigint(20) DEFAULT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY token_hash (token_hash),
+  KEY grant_id (grant_id),
+  KEY expires_at (expires_at)
+) $collate;
+CREATE TABLE {$t['revoked_tokens']} (
+  jti varchar(64) NOT NULL,
+  grant_id bigint(20) unsigned NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  PRIMARY KEY  (jti),
+  KEY expires_at (expires_at)
+) $collate;";
+		dbDelta( $sql );
+		update_option( self::OPTION, self::VERSION, true );
+		do_action( 'wpoa_schema_installed', self::VERSION );
+	}
+
+	/**
+	 * Drops every table and option (uninstall.php only).
+	 */
+	public static function uninstall(): void {
+		global $wpdb;
+		foreach ( self::tables() as $table ) {
+			$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table names.
+		}
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s", $wpdb->esc_like( 'wpoa_' ) . '%' ) );
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE %s", $wpdb->esc_like( 'wpoa_' ) . '%' ) );
+	}
+}
