@@ -145,7 +145,7 @@ impl<'a> Expect<'a> {
     /// Errors: [`Error::InvalidArgument`] for a missing, unknown, repeated or malformed
     /// member; [`Error::UnsupportedAlgorithm`] for an `algs` entry that is not an
     /// asymmetric algorithm this crate verifies.
-    pub fn from_pairs(pairs: Vec<(&[u8], ExpectValue<'a>)>) -> Result<Expect<'a>> {
+    pub fn from_pairs<'k>(pairs: impl IntoIterator<Item = (&'k [u8], ExpectValue<'a>)>) -> Result<Expect<'a>> {
         let mut e = Expect {
             htm: String::new(),
             htu: String::new(),
@@ -159,7 +159,7 @@ impl<'a> Expect<'a> {
             max_length: DEFAULT_MAX_LENGTH,
             body: None,
         };
-        let mut seen: Vec<&[u8]> = Vec::with_capacity(pairs.len());
+        let mut seen: Vec<&[u8]> = Vec::new();
         for (name, value) in pairs {
             if seen.contains(&name) {
                 return Err(arg("an option is given twice"));
