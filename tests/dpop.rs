@@ -26,7 +26,7 @@ fn expect_from<'a>(layers: &[&'a serde_json::Map<String, Value>]) -> Result<Expe
             merged.push((k.as_str(), v));
         }
     }
-    Expect::from_pairs(merged.into_iter().map(|(k, v)| (k.as_bytes(), expect_value(v))).collect())
+    Expect::from_pairs(merged.into_iter().map(|(k, v)| (k.as_bytes(), expect_value(v))))
 }
 
 fn rfc_expect(p: &Value, access_token: Option<&str>) -> serde_json::Map<String, Value> {
