@@ -45,7 +45,11 @@ namespace WpOAuth {
     }
 
     /**
-     * A token failed verification or validation in {@see \wp_oauth_jwt_decode()}.
+     * A token failed verification or validation in {@see \wp_oauth_jwt_decode()}, or a DPoP
+     * proof failed in {@see \wp_oauth_dpop_verify()}. DPoP proofs raise 101–104, 108–111
+     * (see below) and the DPOP_* codes 117–130. Per RFC 9449 §7.1 and §9, DPOP_NONCE_MISSING
+     * and DPOP_NONCE_MISMATCH call for `use_dpop_nonce` with a fresh `DPoP-Nonce`; every
+     * other code means `invalid_dpop_proof`.
      */
     class TokenException extends Exception
     {
@@ -67,9 +71,9 @@ namespace WpOAuth {
         public const UNSUPPORTED_CRIT = 108;
         /** The signature does not verify. */
         public const INVALID_SIGNATURE = 109;
-        /** `exp`, `nbf` or `iat` is not a NumericDate (RFC 7519 §2): a string, null, negative, or beyond year 9999. */
+        /** `exp`, `nbf` or `iat` is not a NumericDate (RFC 7519 §2): a string, null, negative, or beyond year 9999. In a DPoP proof: `iat` not an integer, `jti` not a 1–256 byte string, `htm`/`htu` not non-empty strings, or `nonce`/`ath`/`content_digest` not strings. */
         public const INVALID_CLAIM = 110;
-        /** A claim named in the `required` option is absent. */
+        /** A claim named in the `required` option is absent; in a DPoP proof, one of `jti`, `htm`, `htu`, `iat` (RFC 9449 §4.2). */
         public const MISSING_CLAIM = 111;
         /** `exp` has passed, beyond the leeway (RFC 7519 §4.1.4). */
         public const EXPIRED = 112;
@@ -81,6 +85,34 @@ namespace WpOAuth {
         public const INVALID_AUDIENCE = 115;
         /** Header `typ` is not the expected type (RFC 9068 §4; `at+jwt` also matches `application/at+jwt`, case-insensitively). */
         public const INVALID_TYPE = 116;
+        /** DPoP proof: header `typ` is not exactly `dpop+jwt` (no `application/` prefix, case-sensitive) (RFC 9449 §4.2, §4.3 step 4). */
+        public const DPOP_INVALID_TYP = 117;
+        /** DPoP proof: `alg` is missing, `none`, symmetric (HS*), unsupported, or not in the `algs` option (RFC 9449 §4.3 step 5). */
+        public const DPOP_INVALID_ALG = 118;
+        /** DPoP proof: header `jwk` is missing or not an object, malformed, of an unsupported type or curve, an RSA key under 2048 bits, or does not fit `alg` (RFC 9449 §4.2). */
+        public const DPOP_INVALID_JWK = 119;
+        /** DPoP proof: `jwk` has a private member (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) or is an `oct` key (RFC 9449 §4.3 step 7). */
+        public const DPOP_PRIVATE_KEY = 120;
+        /** DPoP proof: `htm` differs from the `htm` option (exact, case-sensitive) (RFC 9449 §4.3 step 8). */
+        public const DPOP_HTM_MISMATCH = 121;
+        /** DPoP proof: `htu` differs from the `htu` option after normalization, or is not an http(s) URI (RFC 9449 §4.3 step 9). */
+        public const DPOP_HTU_MISMATCH = 122;
+        /** DPoP proof: `iat` is more than `iat_past` seconds before now (RFC 9449 §4.3 step 11, §11.1). */
+        public const DPOP_STALE_IAT = 123;
+        /** DPoP proof: `iat` is more than `iat_future` seconds after now (RFC 9449 §4.3 step 11). */
+        public const DPOP_FUTURE_IAT = 124;
+        /** DPoP proof: the `access_token` option was given but the proof has no `ath` (RFC 9449 §4.2, §7). */
+        public const DPOP_ATH_MISSING = 125;
+        /** DPoP proof: `ath` is not base64url(SHA-256(access token)) (RFC 9449 §4.3 step 12). */
+        public const DPOP_ATH_MISMATCH = 126;
+        /** DPoP proof: the `nonce` option was given but the proof has no `nonce` (RFC 9449 §8, §9: answer `use_dpop_nonce`). */
+        public const DPOP_NONCE_MISSING = 127;
+        /** DPoP proof: `nonce` is none of the expected nonces (RFC 9449 §4.3 step 10: answer `use_dpop_nonce`). */
+        public const DPOP_NONCE_MISMATCH = 128;
+        /** DPoP proof: the key's RFC 7638 thumbprint differs from the `jkt` option, i.e. the token's `cnf.jkt` (RFC 9449 §6.1, §4.3 step 12). */
+        public const DPOP_JKT_MISMATCH = 129;
+        /** DPoP proof: `content_digest` is not `sha-256=:<base64 SHA-256 of the body>:` (MCP DPoP profile draft; RFC 9530 §2 syntax). */
+        public const DPOP_CONTENT_DIGEST_MISMATCH = 130;
     }
 }
 
@@ -256,6 +288,57 @@ namespace {
      *         UNSUPPORTED_ALGORITHM (bad `$keys`).
      */
     function wp_oauth_jwt_decode(string $token, string $keys, ?array $options = null): array {}
+
+    /**
+     * Verifies a DPoP proof JWT (RFC 9449 §4.2, §4.3) against the request it came with and
+     * returns what the caller stores or compares. The proof is untrusted input: it is
+     * refused above `max_length` bytes before any decoding; every segment must be canonical
+     * unpadded base64url (RFC 7515 §2); header and claims must be JSON objects without
+     * duplicate member names, nested no deeper than 32; the header must have
+     * `typ: "dpop+jwt"`, an accepted `alg`, no `crit`, and a public `jwk` that fits `alg`;
+     * the signature must verify with that `jwk`; the claims `jti` (string, 1–256 bytes),
+     * `htm`, `htu` (strings) and `iat` (integer Unix seconds) must be present.
+     *
+     * Not checked here, because it needs state shared by all PHP workers: that `jti` was not
+     * seen before (keep each `jti` at least until `iat + iat_past`, RFC 9449 §11.1), and
+     * issuing/rotating server nonces (RFC 9449 §8, §9). Proofs are never cached.
+     *
+     * `$expect` (unknown keys, wrong types and null values are refused):
+     * - `htm` (string, required): the request method, compared exactly (RFC 9449 §4.3 step 8).
+     * - `htu` (string, required): the request URI (an absolute http/https URI). Both it and
+     *   the proof's `htu` drop query and fragment and are normalized (RFC 3986 §6.2.2: case of
+     *   scheme and host, percent-encodings, dot segments; §6.2.3: default port, empty path)
+     *   before an exact comparison (RFC 9449 §4.3 step 9). URIs with user information are refused.
+     * - `now` (int Unix seconds; default the system clock).
+     * - `iat_past` (int seconds, 0..86400, default 60): how far `iat` may lie before `now`.
+     * - `iat_future` (int seconds, 0..86400, default 5): how far `iat` may lie after `now`
+     *   (RFC 9449 §4.3 step 11, §11.1; the MCP DPoP profile asks for 300 and 300).
+     * - `access_token` (string): the access token of the request; the proof must then carry
+     *   `ath` = base64url(SHA-256(access token)) (RFC 9449 §4.2, §7.1), compared in constant time.
+     * - `nonce` (string, or a list of 1–16 strings; each 1–1024 NQCHAR, RFC 9449 §8.1): the
+     *   proof's `nonce` must equal one of them, compared in constant time (RFC 9449 §4.3 step 10).
+     * - `jkt` (string, 43 chars): the token's `cnf.jkt`; the proof key's RFC 7638 SHA-256
+     *   thumbprint must equal it, compared in constant time (RFC 9449 §6.1, §7.1).
+     * - `algs` (list of 1–8 names; default ['ES256', 'EdDSA', 'PS256', 'RS256']): accepted
+     *   `alg` values, a subset of the default (RSA keys need at least 2048 bits).
+     * - `max_length` (int bytes, 1..65536, default 8192).
+     * - `body` (string, raw request body bytes): when the proof carries a `content_digest`
+     *   claim (an earlier draft of the MCP DPoP profile), it must equal
+     *   `sha-256=:<standard base64 of SHA-256(body)>:`; a proof without it is accepted.
+     *
+     * @param string $proof The `DPoP` request header's value (RFC 9449 §4.1).
+     * @param array{htm: string, htu: string, now?: int, iat_past?: int, iat_future?: int, access_token?: string, nonce?: string|list<string>, jkt?: string, algs?: list<string>, max_length?: int, body?: string} $expect
+     * @return array{jkt: string, jti: string, iat: int, htm: string, htu: string, alg: string, nonce: ?string, ath: ?string, jwk: array<string, string>, claims: array<string, mixed>}
+     *         `jkt`: RFC 7638 SHA-256 thumbprint of the proof key, base64url (43 chars), the
+     *         value for `cnf.jkt` (RFC 9449 §6.1); `iat` in Unix seconds; `htm`/`htu` as sent;
+     *         `jwk`: the key's RFC 7638 required members (`crv`/`kty`/`x`/`y`, `crv`/`kty`/`x`
+     *         or `e`/`kty`/`n`); `claims`: every claim of the proof.
+     * @throws \WpOAuth\TokenException TOO_LONG, MALFORMED, INVALID_BASE64, INVALID_TOKEN_JSON,
+     *         UNSUPPORTED_CRIT, INVALID_SIGNATURE, MISSING_CLAIM, INVALID_CLAIM, DPOP_* (117–130).
+     * @throws \WpOAuth\Exception INVALID_ARGUMENT (bad `$expect`); UNSUPPORTED_ALGORITHM (an
+     *         `algs` entry that is not ES256, EdDSA, PS256 or RS256).
+     */
+    function wp_oauth_dpop_verify(string $proof, array $expect): array {}
 
     /**
      * Counters of this worker's caches: `hits` and `misses` of the verified-token cache,

@@ -61,6 +61,34 @@ pub enum Error {
     TokenInvalidAudience,
     /// The header `typ` differs from the expected type (RFC 9068 §4).
     TokenInvalidType,
+    /// The DPoP proof's header `typ` is not exactly `dpop+jwt` (RFC 9449 §4.2, §4.3 step 4).
+    DpopInvalidType,
+    /// The DPoP proof's `alg` is missing, `none`, symmetric, unsupported or not in the allow-list (RFC 9449 §4.3 step 5).
+    DpopInvalidAlg,
+    /// The DPoP proof's header `jwk` is missing or malformed, of an unsupported type or size, or does not fit `alg` (RFC 9449 §4.2).
+    DpopInvalidJwk,
+    /// The DPoP proof's header `jwk` carries private key members or is a symmetric (`oct`) key (RFC 9449 §4.3 step 7).
+    DpopPrivateKey,
+    /// The DPoP proof's `htm` differs from the request's method (RFC 9449 §4.3 step 8).
+    DpopHtmMismatch,
+    /// The DPoP proof's `htu` differs from the request's URI after normalization (RFC 9449 §4.3 step 9).
+    DpopHtuMismatch,
+    /// The DPoP proof's `iat` lies further in the past than the window allows (RFC 9449 §4.3 step 11, §11.1).
+    DpopStaleIat,
+    /// The DPoP proof's `iat` lies further in the future than the window allows (RFC 9449 §4.3 step 11).
+    DpopFutureIat,
+    /// An access token was presented but the DPoP proof has no `ath` (RFC 9449 §4.2, §7).
+    DpopAthMissing,
+    /// The DPoP proof's `ath` is not the hash of the presented access token (RFC 9449 §4.3 step 12).
+    DpopAthMismatch,
+    /// A server nonce is expected but the DPoP proof has no `nonce` (RFC 9449 §8, §9).
+    DpopNonceMissing,
+    /// The DPoP proof's `nonce` is not the expected server nonce (RFC 9449 §4.3 step 10).
+    DpopNonceMismatch,
+    /// The DPoP proof's key thumbprint differs from the token's `cnf.jkt` (RFC 9449 §6.1, §4.3 step 12).
+    DpopJktMismatch,
+    /// The DPoP proof's `content_digest` is not the SHA-256 digest of the request body (MCP DPoP profile draft, RFC 9530 §2).
+    DpopContentDigestMismatch,
 }
 
 impl Error {
@@ -93,11 +121,25 @@ impl Error {
             Error::TokenInvalidIssuer => "invalid_issuer",
             Error::TokenInvalidAudience => "invalid_audience",
             Error::TokenInvalidType => "invalid_type",
+            Error::DpopInvalidType => "dpop_invalid_typ",
+            Error::DpopInvalidAlg => "dpop_invalid_alg",
+            Error::DpopInvalidJwk => "dpop_invalid_jwk",
+            Error::DpopPrivateKey => "dpop_private_key",
+            Error::DpopHtmMismatch => "dpop_htm_mismatch",
+            Error::DpopHtuMismatch => "dpop_htu_mismatch",
+            Error::DpopStaleIat => "dpop_stale_iat",
+            Error::DpopFutureIat => "dpop_future_iat",
+            Error::DpopAthMissing => "dpop_ath_missing",
+            Error::DpopAthMismatch => "dpop_ath_mismatch",
+            Error::DpopNonceMissing => "dpop_nonce_missing",
+            Error::DpopNonceMismatch => "dpop_nonce_mismatch",
+            Error::DpopJktMismatch => "dpop_jkt_mismatch",
+            Error::DpopContentDigestMismatch => "dpop_content_digest_mismatch",
         }
     }
 
     /// The stable integer code (PHP `Exception::getCode()`): 1–99 for `WpOAuth\Exception`,
-    /// 100–199 for `WpOAuth\TokenException`.
+    /// 100–199 for `WpOAuth\TokenException` (117–130: DPoP proofs).
     pub fn code(&self) -> i64 {
         match self {
             Error::InvalidArgument(_) => 1,
@@ -126,6 +168,20 @@ impl Error {
             Error::TokenInvalidIssuer => 114,
             Error::TokenInvalidAudience => 115,
             Error::TokenInvalidType => 116,
+            Error::DpopInvalidType => 117,
+            Error::DpopInvalidAlg => 118,
+            Error::DpopInvalidJwk => 119,
+            Error::DpopPrivateKey => 120,
+            Error::DpopHtmMismatch => 121,
+            Error::DpopHtuMismatch => 122,
+            Error::DpopStaleIat => 123,
+            Error::DpopFutureIat => 124,
+            Error::DpopAthMissing => 125,
+            Error::DpopAthMismatch => 126,
+            Error::DpopNonceMissing => 127,
+            Error::DpopNonceMismatch => 128,
+            Error::DpopJktMismatch => 129,
+            Error::DpopContentDigestMismatch => 130,
         }
     }
 
@@ -163,6 +219,20 @@ impl Error {
             Error::TokenInvalidIssuer,
             Error::TokenInvalidAudience,
             Error::TokenInvalidType,
+            Error::DpopInvalidType,
+            Error::DpopInvalidAlg,
+            Error::DpopInvalidJwk,
+            Error::DpopPrivateKey,
+            Error::DpopHtmMismatch,
+            Error::DpopHtuMismatch,
+            Error::DpopStaleIat,
+            Error::DpopFutureIat,
+            Error::DpopAthMissing,
+            Error::DpopAthMismatch,
+            Error::DpopNonceMissing,
+            Error::DpopNonceMismatch,
+            Error::DpopJktMismatch,
+            Error::DpopContentDigestMismatch,
         ]
     }
 }
@@ -200,6 +270,20 @@ impl fmt::Display for Error {
             Error::TokenInvalidIssuer => "token issuer is not the expected one",
             Error::TokenInvalidAudience => "token audience does not include the expected one",
             Error::TokenInvalidType => "token typ is not the expected one",
+            Error::DpopInvalidType => "DPoP proof typ is not dpop+jwt",
+            Error::DpopInvalidAlg => "DPoP proof alg is not an accepted asymmetric algorithm",
+            Error::DpopInvalidJwk => "DPoP proof jwk is missing, malformed or does not fit alg",
+            Error::DpopPrivateKey => "DPoP proof jwk contains a private or symmetric key",
+            Error::DpopHtmMismatch => "DPoP proof htm does not match the request method",
+            Error::DpopHtuMismatch => "DPoP proof htu does not match the request URI",
+            Error::DpopStaleIat => "DPoP proof iat is too old",
+            Error::DpopFutureIat => "DPoP proof iat is in the future",
+            Error::DpopAthMissing => "DPoP proof has no ath for the presented access token",
+            Error::DpopAthMismatch => "DPoP proof ath does not match the access token",
+            Error::DpopNonceMissing => "DPoP proof has no nonce",
+            Error::DpopNonceMismatch => "DPoP proof nonce does not match",
+            Error::DpopJktMismatch => "DPoP proof key does not match the bound key",
+            Error::DpopContentDigestMismatch => "DPoP proof content_digest does not match the request body",
         };
         f.write_str(text)
     }

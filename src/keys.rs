@@ -233,17 +233,36 @@ impl Jwk {
     }
 
     fn check_alg(&self, alg: Alg) -> Result<()> {
-        let fits = matches!(
+        if self.fits(alg) {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedAlgorithm)
+        }
+    }
+
+    /// Whether the key type fits `alg` (RFC 7518 §3.1, RFC 8037 §3.1): `oct` for HS256,
+    /// `EC` P-256 for ES256, `OKP` Ed25519 for EdDSA, `RSA` for RS256 and PS256.
+    pub fn fits(&self, alg: Alg) -> bool {
+        matches!(
             (&self.material, alg),
             (Material::Oct { .. }, Alg::HS256)
                 | (Material::Ec { .. }, Alg::ES256)
                 | (Material::Okp { .. }, Alg::EdDSA)
                 | (Material::Rsa { .. }, Alg::RS256 | Alg::PS256)
-        );
-        if fits {
-            Ok(())
-        } else {
-            Err(Error::UnsupportedAlgorithm)
+        )
+    }
+
+    /// The size of an RSA key's modulus in bits (leading zero bytes not counted); `None`
+    /// for other key types.
+    pub fn rsa_modulus_bits(&self) -> Option<usize> {
+        match &self.material {
+            Material::Rsa { n, .. } => {
+                let skip = n.iter().take_while(|b| **b == 0).count();
+                let first = n.get(skip).copied()?;
+                let rest = n.len() - skip - 1;
+                Some(rest * 8 + (8 - first.leading_zeros() as usize))
+            }
+            _ => None,
         }
     }
 
@@ -274,6 +293,13 @@ impl Jwk {
     /// The RFC 7638 §3 thumbprint input: required members in lexicographic order, no
     /// whitespace.
     pub fn thumbprint_input(&self) -> String {
+        Value::Object(self.required_members()).to_string()
+    }
+
+    /// The members RFC 7638 §3.2 requires for the key type, in lexicographic order:
+    /// `crv`, `kty`, `x`, `y` (EC); `crv`, `kty`, `x` (OKP); `e`, `kty`, `n` (RSA); `k`,
+    /// `kty` (oct). For `oct` keys the result holds the secret: callers must treat it as such.
+    pub fn required_members(&self) -> Map<String, Value> {
         let mut m = Map::new();
         let mut put = |k: &str, v: String| {
             m.insert(k.to_owned(), Value::String(v));
@@ -300,7 +326,7 @@ impl Jwk {
                 put("n", b64::url_encode(n));
             }
         }
-        Value::Object(m).to_string()
+        m
     }
 
     /// The RFC 7638 SHA-256 thumbprint, base64url without padding.
@@ -480,6 +506,20 @@ impl ParsedKey {
         let verifier = (RING_PROVIDER.verifier_factory)(&alg.jwt(), &jwk.decoding_key()?)
             .map_err(|_| Error::InvalidKey("public key rejected by the crypto backend"))?;
         Ok(ParsedKey { jwk, alg, verifier, signer: OnceCell::new() })
+    }
+
+    /// Builds the verifier for `jwk` with `alg` chosen by the caller, for keys that arrive
+    /// inside a message (the `jwk` header of a DPoP proof, RFC 9449 §4.2) and so have no
+    /// trusted `alg` of their own. The key's own `alg`, when present, must equal `alg`.
+    ///
+    /// Errors: [`Error::UnsupportedAlgorithm`] when the key type does not fit `alg` or its
+    /// `alg` differs; [`Error::InvalidKey`] when the crypto backend refuses the key.
+    pub fn with_alg(mut jwk: Jwk, alg: Alg) -> Result<ParsedKey> {
+        if !jwk.fits(alg) || jwk.alg.is_some_and(|own| own != alg) {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        jwk.alg = Some(alg);
+        ParsedKey::new(jwk)
     }
 
     /// The key's algorithm.

@@ -13,6 +13,7 @@ pub mod b64;
 pub mod cache;
 pub mod ct;
 pub mod der;
+pub mod dpop;
 pub mod error;
 pub mod json;
 pub mod jwt;

@@ -19,6 +19,7 @@ use serde_json::{Map, Number, Value};
 use std::cell::Cell;
 
 use super::errors::php;
+use crate::dpop::ExpectValue;
 use crate::error::Error;
 use crate::json::MAX_DEPTH;
 
@@ -233,4 +234,53 @@ pub fn object_to_table(m: &Map<String, Value>) -> PhpResult<ZBox<ZendHashTable>>
         ht.insert(k.as_str(), value_to_zval(v)?)?;
     }
     Ok(ht)
+}
+
+/// The longest list read into an [`ExpectValue::List`]; longer lists become `Other` (and
+/// are refused by the core) without being copied.
+const MAX_EXPECT_LIST: usize = 64;
+
+fn expect_scalar(z: &Zval) -> ExpectValue<'_> {
+    let z = z.dereference();
+    if let Some(n) = z.long() {
+        ExpectValue::Int(n)
+    } else if let Some(s) = z.zend_str() {
+        ExpectValue::Str(s.as_bytes())
+    } else {
+        ExpectValue::Other
+    }
+}
+
+fn expect_value(z: &Zval) -> ExpectValue<'_> {
+    let z = z.dereference();
+    match z.array() {
+        Some(ht) if ht.len() <= MAX_EXPECT_LIST && is_list(ht) => {
+            let mut out = Vec::with_capacity(ht.len());
+            let mut iter = ht.iter();
+            while let Some((_, v)) = iter.next_zval() {
+                out.push(expect_scalar(v));
+            }
+            ExpectValue::List(out)
+        }
+        Some(_) => ExpectValue::Other,
+        None => expect_scalar(z),
+    }
+}
+
+/// The members of an options array as (name, value) for the core: names as bytes
+/// (integer keys as their decimal text), values as [`ExpectValue`]s that borrow the PHP
+/// strings. The core decides what is valid.
+pub fn expect_members(ht: &ZendHashTable) -> (Vec<Vec<u8>>, Vec<ExpectValue<'_>>) {
+    let mut names = Vec::with_capacity(ht.len());
+    let mut values = Vec::with_capacity(ht.len());
+    let mut iter = ht.iter();
+    while let Some((key, value)) = iter.next_zval() {
+        let name = match key.long() {
+            Some(n) => n.to_string().into_bytes(),
+            None => key.zend_str().map(|s| s.as_bytes().to_vec()).unwrap_or_default(),
+        };
+        names.push(name);
+        values.push(expect_value(value));
+    }
+    (names, values)
 }

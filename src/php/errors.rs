@@ -38,7 +38,8 @@ impl Exception {
     pub const SIGNING_FAILED: i64 = 10;
 }
 
-/// `WpOAuth\TokenException`: a token failed validation (`wp_oauth_jwt_decode`).
+/// `WpOAuth\TokenException`: a token failed validation (`wp_oauth_jwt_decode`) or a DPoP
+/// proof failed verification (`wp_oauth_dpop_verify`, codes 117–130).
 #[php_class]
 #[php(name = "WpOAuth\\TokenException")]
 #[php(extends(ce = exception_ce, stub = "\\WpOAuth\\Exception"))]
@@ -70,7 +71,7 @@ impl TokenException {
     pub const UNSUPPORTED_CRIT: i64 = 108;
     /// Bad signature.
     pub const INVALID_SIGNATURE: i64 = 109;
-    /// exp/nbf/iat of the wrong type or range.
+    /// exp/nbf/iat (or a DPoP claim) of the wrong type or range.
     pub const INVALID_CLAIM: i64 = 110;
     /// A required claim is missing.
     pub const MISSING_CLAIM: i64 = 111;
@@ -84,6 +85,34 @@ impl TokenException {
     pub const INVALID_AUDIENCE: i64 = 115;
     /// Wrong typ.
     pub const INVALID_TYPE: i64 = 116;
+    /// DPoP proof: header typ is not exactly dpop+jwt.
+    pub const DPOP_INVALID_TYP: i64 = 117;
+    /// DPoP proof: alg missing, none, symmetric, unsupported or not allowed.
+    pub const DPOP_INVALID_ALG: i64 = 118;
+    /// DPoP proof: jwk missing, malformed, too small or not fitting alg.
+    pub const DPOP_INVALID_JWK: i64 = 119;
+    /// DPoP proof: jwk has private members or is an oct key.
+    pub const DPOP_PRIVATE_KEY: i64 = 120;
+    /// DPoP proof: htm differs from the request method.
+    pub const DPOP_HTM_MISMATCH: i64 = 121;
+    /// DPoP proof: htu differs from the request URI.
+    pub const DPOP_HTU_MISMATCH: i64 = 122;
+    /// DPoP proof: iat too far in the past.
+    pub const DPOP_STALE_IAT: i64 = 123;
+    /// DPoP proof: iat too far in the future.
+    pub const DPOP_FUTURE_IAT: i64 = 124;
+    /// DPoP proof: no ath although an access token was presented.
+    pub const DPOP_ATH_MISSING: i64 = 125;
+    /// DPoP proof: ath is not the access token's hash.
+    pub const DPOP_ATH_MISMATCH: i64 = 126;
+    /// DPoP proof: no nonce although one is expected.
+    pub const DPOP_NONCE_MISSING: i64 = 127;
+    /// DPoP proof: nonce differs from the expected ones.
+    pub const DPOP_NONCE_MISMATCH: i64 = 128;
+    /// DPoP proof: key thumbprint differs from the bound jkt.
+    pub const DPOP_JKT_MISMATCH: i64 = 129;
+    /// DPoP proof: content_digest is not the body's digest.
+    pub const DPOP_CONTENT_DIGEST_MISMATCH: i64 = 130;
 }
 
 /// Maps a core error to the PHP exception of its class and code.

@@ -29,7 +29,7 @@ final class StubsTest extends TestCase
     public function testEveryDeclaredCodeIsDistinct(): void
     {
         $all = (new \ReflectionClass(\WpOAuth\TokenException::class))->getConstants();
-        $this->assertCount(26, $all);
+        $this->assertCount(40, $all);
         $this->assertSame(count($all), count(array_unique($all)));
     }
 
@@ -40,6 +40,7 @@ final class StubsTest extends TestCase
         $info = ob_get_clean();
         $this->assertStringContainsString('version => ' . wp_oauth_version(), $info);
         $this->assertStringContainsString('HS256, ES256, EdDSA, RS256, PS256', $info);
+        $this->assertStringContainsString('DPoP proof algorithms => ES256, EdDSA, PS256, RS256', $info);
         $this->assertMatchesRegularExpression('/crypto backend => ring \d+\.\d+/', $info);
         $this->assertStringContainsString('token cache hits', $info);
         $this->assertStringContainsString('token cache misses', $info);

@@ -23,7 +23,7 @@ $values = array_merge($junk, [null, 0, -1, PHP_INT_MAX, PHP_INT_MIN, 1.5, NAN, I
 $funcs = ['wp_oauth_version', 'wp_oauth_random_token', 'wp_oauth_token_hash', 'wp_oauth_pkce_challenge', 'wp_oauth_pkce_verify',
     'wp_oauth_secret_hash', 'wp_oauth_secret_verify', 'wp_oauth_secret_needs_rehash', 'wp_oauth_key_generate', 'wp_oauth_key_import',
     'wp_oauth_key_public', 'wp_oauth_jwk_thumbprint', 'wp_oauth_jwks', 'wp_oauth_jwt_encode', 'wp_oauth_jwt_decode',
-    'wp_oauth_cache_stats', 'wp_oauth_cache_clear'];
+    'wp_oauth_cache_stats', 'wp_oauth_cache_clear', 'wp_oauth_dpop_verify'];
 foreach ($funcs as $f) {
     $n = (new ReflectionFunction($f))->getNumberOfParameters();
     foreach ($values as $v) {
@@ -50,6 +50,25 @@ foreach ([$deep, $rec, ['x' => $deep], [1 => 1], ['a' => ['b' => new ArrayObject
     $try(fn() => wp_oauth_jwt_encode(['exp' => 1], $jwk, $claims));
     $try(fn() => wp_oauth_jwt_decode('a.b.c', $jwk, $claims));
     $try(fn() => wp_oauth_jwks($claims));
+}
+// DPoP: garbage proofs against sane expectations, and garbage expectations.
+$rfc = json_decode(file_get_contents(__DIR__ . '/../fixtures/rfc9449.json'), true);
+$proof = $rfc['proofs'][2]['proof'];
+$sane = ['htm' => 'GET', 'htu' => 'https://resource.example.org/protectedresource', 'now' => 1562262618];
+foreach (array_merge($junk, [$proof . '.', '.' . $proof, str_replace('.', '..', $proof), strrev($proof), $proof . str_repeat('A', 70000)]) as $p) {
+    $try(fn() => wp_oauth_dpop_verify($p, $sane));
+    $try(fn() => wp_oauth_dpop_verify($p, ['max_length' => 65536] + $sane));
+}
+foreach (['htm', 'htu', 'now', 'iat_past', 'iat_future', 'access_token', 'nonce', 'jkt', 'algs', 'max_length', 'body', 0, '', "\xff"] as $name) {
+    foreach (array_merge($values, [$deep, $rec, [$deep], array_fill(0, 100000, 'n'), ['a' => 1], [1 => 'x'], [NAN], [STDIN], [new stdClass()]]) as $v) {
+        $try(fn() => wp_oauth_dpop_verify($proof, [$name => $v] + $sane));
+    }
+}
+$try(fn() => wp_oauth_dpop_verify($proof, $deep));
+$try(fn() => wp_oauth_dpop_verify($proof, $rec));
+$try(fn() => wp_oauth_dpop_verify($proof, array_fill(0, 100000, 'x')));
+if (wp_oauth_dpop_verify($proof, $sane + ['access_token' => $rfc['access_token']])['jkt'] !== $rfc['jkt']) {
+    $unexpected++;
 }
 // Many keys, huge inputs.
 $try(fn() => wp_oauth_jwt_decode('a.b.c', json_encode(['keys' => array_fill(0, 1000, json_decode($jwk))])));
