@@ -1,4 +1,6 @@
 <?php
+require_once dirname(__DIR__) . '/BearerRequest.php';
+
 /**
  * The route × method × scope allowlist, walked over every route registered on the REST server
  * at test time: WordPress core's, this plugin's and a fake third-party plugin's.
@@ -12,6 +14,8 @@
  */
 final class RoutePolicyTest extends PHPUnit\Framework\TestCase
 {
+    use BearerRequest;
+
     /**
      * Least scope per route shape and method, as the documentation promises it.
      * "C" = content (GET read, every write `write`), "D" = design (GET read, writes `full`),
@@ -144,33 +148,7 @@ final class RoutePolicyTest extends PHPUnit\Framework\TestCase
         wp_set_current_user(0);
     }
 
-    private function auth(): \Wpoa\Bearer_Authenticator
-    {
-        return \Wpoa\Plugin::component(\Wpoa\Bearer_Authenticator::class);
-    }
 
-    private function enforcer(): \Wpoa\Scope_Enforcer
-    {
-        return \Wpoa\Plugin::component(\Wpoa\Scope_Enforcer::class);
-    }
-
-    /** Authenticates this REST request as $role with a token of $scope, as a real request does. */
-    private function actAs(string $role, string $scope): int
-    {
-        $user = wpoa_user($role);
-        $clientId = 'route-' . wp_generate_password(12, false);
-        \Wpoa\Client_Repository::insert(['client_id' => $clientId, 'redirect_uris' => ['https://c.example/cb'], 'metadata' => []]);
-        $grant = \Wpoa\Grant_Repository::create($clientId, $user->ID, $scope, \Wpoa\Urls::audience(), time());
-        $access = \Wpoa\Token_Issuer::access_token($clientId, $user->ID, $scope, $grant, \Wpoa\Urls::audience(), time());
-        $_SERVER['REQUEST_URI'] = '/wp-json/wp/v2/users/me';
-        $_SERVER['HTTP_AUTHORIZATION'] = 'Bearer ' . $access['token'];
-        $this->auth()->reset();
-        $this->enforcer()->reset();
-        $id = apply_filters('determine_current_user', false);
-        $this->assertSame($user->ID, $id, 'token did not authenticate');
-        wp_set_current_user($id);
-        return $id;
-    }
 
     /** The expected least scope for a shape and method, from EXPECTED or the unclassified rule. */
     private static function expected(string $shape, string $method): string
@@ -331,16 +309,6 @@ final class RoutePolicyTest extends PHPUnit\Framework\TestCase
         $this->assertSame('/wp/v2/global-styles/themes/{stylesheet}', \Wpoa\Route_Policy::shape('/wp/v2/global-styles/themes/(?P<stylesheet>[\/\s%\w\.\(\)\[\]\@_\-]+)'));
         $this->assertSame('/wp/v2/plugins/{plugin}', \Wpoa\Route_Policy::shape('/wp/v2/plugins/(?P<plugin>[^.\/]+(?:\/[^.\/]+)?)'));
         $this->assertSame('/x/(?P<broken', \Wpoa\Route_Policy::shape('/x/(?P<broken'));
-    }
-
-    private function dispatch(string $method, string $route, array $body = []): WP_REST_Response
-    {
-        $request = new WP_REST_Request($method, $route);
-        foreach ($body as $k => $v) {
-            $request->set_param($k, $v);
-        }
-        $response = rest_do_request($request);
-        return apply_filters('rest_post_dispatch', $response, rest_get_server(), $request);
     }
 
     /** @return array<string, array{0:string,1:string}> */

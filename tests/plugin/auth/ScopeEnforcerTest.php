@@ -1,4 +1,6 @@
 <?php
+require_once dirname(__DIR__) . '/BearerRequest.php';
+
 /**
  * Scope narrowing through WordPress's own capability checks, on real users and real REST routes.
  *
@@ -11,6 +13,8 @@
  */
 final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
 {
+    use BearerRequest;
+
     /** @var array<string,mixed> */
     private $server;
 
@@ -30,37 +34,7 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
         wp_set_current_user(0);
     }
 
-    private function auth(): \Wpoa\Bearer_Authenticator
-    {
-        $auth = \Wpoa\Plugin::component(\Wpoa\Bearer_Authenticator::class);
-        $this->assertInstanceOf(\Wpoa\Bearer_Authenticator::class, $auth);
-        return $auth;
-    }
 
-    private function enforcer(): \Wpoa\Scope_Enforcer
-    {
-        $enforcer = \Wpoa\Plugin::component(\Wpoa\Scope_Enforcer::class);
-        $this->assertInstanceOf(\Wpoa\Scope_Enforcer::class, $enforcer);
-        return $enforcer;
-    }
-
-    /** Authenticates this (REST) request as $role with a token of $scope; returns the user id. */
-    private function actAs(string $role, string $scope): int
-    {
-        $user = wpoa_user($role);
-        $clientId = 'scope-' . wp_generate_password(12, false);
-        \Wpoa\Client_Repository::insert(['client_id' => $clientId, 'redirect_uris' => ['https://c.example/cb'], 'metadata' => []]);
-        $grant = \Wpoa\Grant_Repository::create($clientId, $user->ID, $scope, \Wpoa\Urls::audience(), time());
-        $access = \Wpoa\Token_Issuer::access_token($clientId, $user->ID, $scope, $grant, \Wpoa\Urls::audience(), time());
-        $_SERVER['REQUEST_URI'] = '/wp-json/wp/v2/posts';
-        $_SERVER['HTTP_AUTHORIZATION'] = 'Bearer ' . $access['token'];
-        $this->auth()->reset();
-        $this->enforcer()->reset();
-        $id = apply_filters('determine_current_user', false);
-        $this->assertSame($user->ID, $id, 'token did not authenticate');
-        wp_set_current_user($id);
-        return $id;
-    }
 
     /**
      * role, scope, capability, expected.
@@ -152,16 +126,6 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
     public function testScopeFor(array $caps, string $scope): void
     {
         $this->assertSame($scope, $this->enforcer()->scope_for($caps));
-    }
-
-    private function dispatch(string $method, string $route, array $body = []): WP_REST_Response
-    {
-        $request = new WP_REST_Request($method, $route);
-        foreach ($body as $k => $v) {
-            $request->set_param($k, $v);
-        }
-        $response = rest_do_request($request);
-        return apply_filters('rest_post_dispatch', $response, rest_get_server(), $request);
     }
 
     public function testReadOnlyTokenCannotCreateAPostAndGetsInsufficientScope(): void
