@@ -573,9 +573,9 @@ test('oversized and malformed bodies on every endpoint: an RFC error, never a 5x
   const before0 = counts();
   const big = 'a'.repeat(1024 * 1024);
   const endpoints = [
-    { name: 'token', url: as.token_endpoint, error: 'invalid_request' },
-    { name: 'revoke', url: as.revocation_endpoint, error: 'invalid_request' },
-    { name: 'introspect', url: as.introspection_endpoint, error: 'invalid_request' },
+    { name: 'token', url: as.token_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/token', onlyPost: 'The token endpoint accepts only POST requests (RFC 6749 §3.2).' },
+    { name: 'revoke', url: as.revocation_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/revoke', onlyPost: 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).' },
+    { name: 'introspect', url: as.introspection_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/introspect', onlyPost: 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).' },
   ];
   const bodies = [
     ['1 MiB parameter value', `grant_type=authorization_code&client_id=${A.client_id}&code=${big}`],
@@ -604,11 +604,30 @@ test('oversized and malformed bodies on every endpoint: an RFC error, never a 5x
     cases.push({ name: `${ep.name}: JSON instead of a form`, ref: 'RFC 6749 §4.1.3 (form encoding)', run: async () => {
       assertOAuthError(await postJson(ep.url, { grant_type: 'authorization_code', client_id: A.client_id, token: 'x' }), 400, 'invalid_request');
     } });
-    cases.push({ name: `${ep.name}: GET instead of POST`, ref: 'RFC 6749 §3.2', run: async () => {
-      const res = await raw('GET', `${ep.url}?grant_type=authorization_code&client_id=${A.client_id}`);
-      assert.ok(res.status >= 400 && res.status < 500, String(res.status));
-      assert.equal(res.body?.access_token, undefined);
-    } });
+    // Pretty permalinks and the plain ?rest_route= form. nginx's usual WordPress rule
+    // (try_files $uri $uri/ /index.php?$args) answers PUT/DELETE/PATCH on "/" itself with its own
+    // 405 before WordPress runs, so those go to /index.php?rest_route=.
+    const forms = [
+      [ep.url, ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']],
+      [`/?rest_route=${ep.route}`, ['GET', 'HEAD']],
+      [`/index.php?rest_route=${ep.route}`, ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']],
+    ];
+    for (const [target, methods] of forms) {
+      for (const method of methods) {
+        cases.push({ name: `${ep.name}: ${method} ${target.startsWith('/') ? target : 'instead of POST'} → 405, Allow: POST`, ref: 'RFC 9110 §15.5.6; RFC 6749 §3.2, §5.2', run: async () => {
+          const sep = target.includes('?') ? '&' : '?';
+          const body = method === 'GET' || method === 'HEAD' ? undefined : form({ grant_type: 'authorization_code', client_id: A.client_id, token: 'x' });
+          // An explicit length: Node sends a DELETE body unframed otherwise, which breaks the kept-alive connection.
+          const headers = body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) };
+          const res = await raw(method, `${target}${sep}grant_type=authorization_code&client_id=${A.client_id}&token=x`, { headers, body });
+          assert.equal(res.status, 405, `${method} ${target}: ${res.status} ${res.text.slice(0, 200)}`);
+          assert.equal(res.headers.allow, 'POST');
+          assert.equal(res.headers['cache-control'], 'no-store');
+          if (method === 'HEAD') assert.equal(res.text, '');
+          else assert.deepEqual(res.body, { error: 'invalid_request', error_description: ep.onlyPost });
+        } });
+      }
+    }
   }
   const reg = as.registration_endpoint;
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;

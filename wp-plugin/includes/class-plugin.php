@@ -22,6 +22,15 @@ final class Plugin {
 	const TEXT_DOMAIN = 'wp-oauth';
 
 	/**
+	 * Routes that accept only POST: token (RFC 6749 §3.2), revocation (RFC 7009 §2.1),
+	 * introspection (RFC 7662 §2.1). They are registered for every method so that a wrong
+	 * one gets an OAuth answer (OAuth_Error::method_not_allowed()) instead of core's 404.
+	 *
+	 * @var string[]
+	 */
+	const POST_ONLY_ROUTES = array( '/token', '/revoke', '/introspect' );
+
+	/**
 	 * Component files, loaded in order. Each engineer adding a component adds
 	 * one line here and one in components().
 	 *
@@ -119,6 +128,8 @@ final class Plugin {
 		// Client credentials at our endpoints are not WordPress users: core must
 		// not try them as Application Passwords (it would answer 401 first).
 		add_filter( 'application_password_is_api_request', array( self::class, 'filter_application_password_request' ) );
+		// After core's rest_send_allow_header() (priority 10).
+		add_filter( 'rest_post_dispatch', array( self::class, 'filter_allow_header' ), 20, 3 );
 	}
 
 	/**
@@ -247,6 +258,29 @@ final class Plugin {
 		}
 		$endpoint = strtok( substr( $route, strlen( $ours ) ), '/' );
 		return in_array( $endpoint, array( 'token', 'revoke', 'introspect', 'register' ), true );
+	}
+
+	/**
+	 * `rest_post_dispatch`: every answer of a POST-only route (POST_ONLY_ROUTES) says
+	 * `Allow: POST`. Core's rest_send_allow_header() lists every method a route is registered
+	 * for, which for these routes would name methods that only ever get a 405
+	 * (RFC 9110 §10.2.1: `Allow` lists the methods the resource supports).
+	 *
+	 * @param mixed            $response The response (a WP_HTTP_Response for REST routes).
+	 * @param \WP_REST_Server  $server   Server.
+	 * @param \WP_REST_Request $request  Request.
+	 * @return mixed The same response.
+	 */
+	public static function filter_allow_header( $response, $server = null, $request = null ) {
+		if ( ! $response instanceof \WP_REST_Response ) {
+			return $response;
+		}
+		$route  = (string) $response->get_matched_route();
+		$prefix = '/' . self::REST_NAMESPACE;
+		if ( 0 === strpos( $route, $prefix ) && in_array( substr( $route, strlen( $prefix ) ), self::POST_ONLY_ROUTES, true ) ) {
+			$response->header( 'Allow', 'POST' );
+		}
+		return $response;
 	}
 
 	/**
