@@ -198,9 +198,11 @@ test('revocation: client authentication, body format and HTTPS are enforced in R
   assert.equal(json.body.error, 'invalid_request');
   for (const endpoint of [as.revocation_endpoint, as.introspection_endpoint]) {
     const get = await getJson(`${endpoint}?token=${encodeURIComponent(m.refresh_token)}&client_id=${conf.client_id}`);
-    assert.equal(get.status, 400, endpoint);
+    assert.equal(get.status, 405, endpoint);
+    assert.equal(get.headers.get('allow'), 'POST');
     assert.equal(get.body.error, 'invalid_request');
   }
+  assert.equal(grantRow(m.grant_id).status, 'active', 'nothing revoked by a GET');
 
   const plain = await postJson(`${site.http_url}/wp-json/wp-oauth/v1/revoke`, { client_id: conf.client_id, token: m.refresh_token }, { headers: { authorization: `Basic ${b64(`${conf.client_id}:${conf.client_secret}`)}` } });
   assert.equal(plain.status, 400);
