@@ -453,39 +453,74 @@ test('PKCE, code replay, cross-client codes and refresh tokens', { concurrency: 
 
 // ---------------------------------------------------------------- 4. client secret brute force
 
-test('client secret brute force is rate limited (10 failures per IP per 15 min, then 429)', { concurrency: 4 }, async (t) => {
+test('client secret brute force: wrong secrets past 10 per client and address get 429; right secrets always pass', { concurrency: 4 }, async (t) => {
   clearAuthFailCounters();
-  const basic = (secret) => `Basic ${Buffer.from(`${encodeURIComponent(C.client_id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-  const attempt = (secret) => post(as.token_endpoint, form({ grant_type: 'authorization_code', code: 'x', redirect_uri: redirectC, code_verifier: 'y'.repeat(43) }), { authorization: basic(secret) });
+  const basicFor = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+  const body = form({ grant_type: 'authorization_code', code: 'x', redirect_uri: redirectC, code_verifier: 'y'.repeat(43) });
+  const attempt = (secret, id = C.client_id, base = site.url) => raw('POST', new URL(new URL(as.token_endpoint).pathname, base).href, {
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicFor(id, secret) }, body,
+  });
+  // A second confidential client behind the same address (127.0.0.1: every request here shares it).
+  const D = await registerClient({ client_name: 'confidential D', redirect_uris: [redirectC], token_endpoint_auth_method: 'client_secret_basic' }, { as });
+  secrets.add(D.client_secret);
+  if (D.registration_access_token) secrets.add(D.registration_access_token);
   const before0 = counts();
-  await table(t, [{ name: 'ten wrong secrets → 401 invalid_client each, then 429 even for the right secret', ref: 'RFC 6749 §5.2, §10.10; RFC 6585 §4', run: async () => {
+  await table(t, [{ name: 'ten wrong secrets → 401 each, then 429 for wrong secrets; the right secret passes, also for another client from the same address', ref: 'RFC 6749 §5.2, §10.10; RFC 6585 §4', run: async () => {
     for (let i = 0; i < 10; i++) {
       const guess = `guess-${i}-${randomBytes(8).toString('hex')}`;
       secrets.add(guess);
       const res = await attempt(guess);
       assertOAuthError(res, 401, 'invalid_client', `attempt ${i + 1}`);
+      assert.equal(res.text, '{"error":"invalid_client","error_description":"Client authentication failed."}');
       assert.match(String(res.headers['www-authenticate']), /^Basic /);
     }
-    const locked = await attempt(`guess-x-${randomBytes(8).toString('hex')}`);
+    const guess = `guess-x-${randomBytes(8).toString('hex')}`;
+    secrets.add(guess);
+    const locked = await attempt(guess);
     assert.equal(locked.status, 429);
-    assert.equal(locked.body.error, 'invalid_client');
+    assert.equal(locked.text, '{"error":"invalid_client","error_description":"Too many failed client authentication attempts. Try again later."}');
+    assert.equal(locked.headers['cache-control'], 'no-store');
     const retry = Number(locked.headers['retry-after']);
     assert.ok(retry > 0 && retry <= 900, `Retry-After ${retry}`);
-    // The right secret is also refused while locked: the answer reveals nothing.
-    const right = await attempt(C.client_secret);
-    assert.equal(right.status, 429);
-    // node2 shares the counters (database transients).
-    const n2 = await raw('POST', new URL(new URL(as.token_endpoint).pathname, site.node2_url).href, {
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(C.client_secret) },
-      body: form({ grant_type: 'authorization_code', code: 'x', redirect_uri: redirectC, code_verifier: 'y'.repeat(43) }),
-    });
-    assert.equal(n2.status, 429);
+    // The right secret is not refused: authentication passes and the bogus code fails next.
+    assertOAuthError(await attempt(C.client_secret), 400, 'invalid_grant');
+    // Another client behind the same address is not affected.
+    assertOAuthError(await attempt(D.client_secret, D.client_id), 400, 'invalid_grant');
+    // node2 shares the counters (database transients): a wrong secret is 429 there too, the right one passes.
+    assert.equal((await attempt('wrong-on-node2', C.client_id, site.node2_url)).status, 429);
+    assertOAuthError(await attempt(C.client_secret, C.client_id, site.node2_url), 400, 'invalid_grant');
   } }]);
   assert.deepEqual(counts(), before0);
   clearAuthFailCounters();
-  // Unlocked: the right secret authenticates again (and then fails on the bogus code).
-  const ok = await attempt(C.client_secret);
-  assertOAuthError(ok, 400, 'invalid_grant');
+});
+
+test('an unknown client_id and a wrong secret get the same answer at the token, revocation and introspection endpoints', async () => {
+  clearAuthFailCounters();
+  const ghost = `no-such-client-${randomBytes(6).toString('hex')}`;
+  const basicFor = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+  const expected = '{"error":"invalid_client","error_description":"Client authentication failed."}';
+  for (const [name, endpoint, fields] of [
+    ['token', as.token_endpoint, { grant_type: 'authorization_code', code: 'x', redirect_uri: redirectC, code_verifier: 'y'.repeat(43) }],
+    ['revoke', as.revocation_endpoint, { token: 'x' }],
+    ['introspect', as.introspection_endpoint, { token: 'x' }],
+  ]) {
+    const seen = [];
+    for (const [label, headers, extra] of [
+      ['unknown client_id, Basic', { authorization: basicFor(ghost, 'some-secret') }, {}],
+      ['wrong secret, Basic', { authorization: basicFor(C.client_id, 'some-secret') }, {}],
+      ['unknown client_id, in the body', {}, { client_id: ghost, client_secret: 'some-secret' }],
+      ['right secret, wrong method', {}, { client_id: C.client_id, client_secret: C.client_secret }],
+    ]) {
+      const res = await post(endpoint, form({ ...fields, ...extra }), headers);
+      assert.equal(res.status, 401, `${name}, ${label}: ${res.text}`);
+      assert.equal(res.text, expected, `${name}, ${label}`);
+      const { date, ...rest } = res.headers; // everything but the date must be identical
+      seen.push(rest);
+    }
+    for (const h of seen.slice(1)) assert.deepEqual(h, seen[0], `${name}: same headers`);
+    assert.match(String(seen[0]['www-authenticate']), /^Basic realm="[^"]+", charset="UTF-8"$/);
+  }
+  clearAuthFailCounters();
 });
 
 // ---------------------------------------------------------------- 5. consent form: CSRF and framing
@@ -573,9 +608,9 @@ test('oversized and malformed bodies on every endpoint: an RFC error, never a 5x
   const before0 = counts();
   const big = 'a'.repeat(1024 * 1024);
   const endpoints = [
-    { name: 'token', url: as.token_endpoint, error: 'invalid_request' },
-    { name: 'revoke', url: as.revocation_endpoint, error: 'invalid_request' },
-    { name: 'introspect', url: as.introspection_endpoint, error: 'invalid_request' },
+    { name: 'token', url: as.token_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/token', onlyPost: 'The token endpoint accepts only POST requests (RFC 6749 §3.2).' },
+    { name: 'revoke', url: as.revocation_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/revoke', onlyPost: 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).' },
+    { name: 'introspect', url: as.introspection_endpoint, error: 'invalid_request', route: '/wp-oauth/v1/introspect', onlyPost: 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).' },
   ];
   const bodies = [
     ['1 MiB parameter value', `grant_type=authorization_code&client_id=${A.client_id}&code=${big}`],
@@ -604,11 +639,30 @@ test('oversized and malformed bodies on every endpoint: an RFC error, never a 5x
     cases.push({ name: `${ep.name}: JSON instead of a form`, ref: 'RFC 6749 §4.1.3 (form encoding)', run: async () => {
       assertOAuthError(await postJson(ep.url, { grant_type: 'authorization_code', client_id: A.client_id, token: 'x' }), 400, 'invalid_request');
     } });
-    cases.push({ name: `${ep.name}: GET instead of POST`, ref: 'RFC 6749 §3.2', run: async () => {
-      const res = await raw('GET', `${ep.url}?grant_type=authorization_code&client_id=${A.client_id}`);
-      assert.ok(res.status >= 400 && res.status < 500, String(res.status));
-      assert.equal(res.body?.access_token, undefined);
-    } });
+    // Pretty permalinks and the plain ?rest_route= form. nginx's usual WordPress rule
+    // (try_files $uri $uri/ /index.php?$args) answers PUT/DELETE/PATCH on "/" itself with its own
+    // 405 before WordPress runs, so those go to /index.php?rest_route=.
+    const forms = [
+      [ep.url, ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']],
+      [`/?rest_route=${ep.route}`, ['GET', 'HEAD']],
+      [`/index.php?rest_route=${ep.route}`, ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']],
+    ];
+    for (const [target, methods] of forms) {
+      for (const method of methods) {
+        cases.push({ name: `${ep.name}: ${method} ${target.startsWith('/') ? target : 'instead of POST'} → 405, Allow: POST`, ref: 'RFC 9110 §15.5.6; RFC 6749 §3.2, §5.2', run: async () => {
+          const sep = target.includes('?') ? '&' : '?';
+          const body = method === 'GET' || method === 'HEAD' ? undefined : form({ grant_type: 'authorization_code', client_id: A.client_id, token: 'x' });
+          // An explicit length: Node sends a DELETE body unframed otherwise, which breaks the kept-alive connection.
+          const headers = body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) };
+          const res = await raw(method, `${target}${sep}grant_type=authorization_code&client_id=${A.client_id}&token=x`, { headers, body });
+          assert.equal(res.status, 405, `${method} ${target}: ${res.status} ${res.text.slice(0, 200)}`);
+          assert.equal(res.headers.allow, 'POST');
+          assert.equal(res.headers['cache-control'], 'no-store');
+          if (method === 'HEAD') assert.equal(res.text, '');
+          else assert.deepEqual(res.body, { error: 'invalid_request', error_description: ep.onlyPost });
+        } });
+      }
+    }
   }
   const reg = as.registration_endpoint;
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;

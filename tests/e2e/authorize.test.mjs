@@ -248,10 +248,11 @@ test('confidential client with client_secret_basic; a wrong secret is 401 invali
   assert.equal(tokens.scope, 'read');
 });
 
-test('the token endpoint answers GET and JSON bodies with invalid_request, unknown grants with unsupported_grant_type', async () => {
+test('the token endpoint answers GET with 405, JSON bodies with invalid_request, unknown grants with unsupported_grant_type', async () => {
   const as = await discover();
   const get = await httpsFetch(as.token_endpoint);
-  assert.equal(get.status, 400);
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
   assert.equal((await get.json()).error, 'invalid_request');
   const json = await httpsFetch(as.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'authorization_code' }) });
   assert.equal(json.status, 400);

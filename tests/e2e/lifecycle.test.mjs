@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { site, getJson, postJson, httpsFetch, wpEvalJson, dbQuery, launchBrowser, loginAs, url } from './lib/site.mjs';
+import { site, getJson, postJson, httpsFetch, wpEval, wpEvalJson, dbQuery, launchBrowser, loginAs, url } from './lib/site.mjs';
 import { discover, fetchOpts, registerClient, clientAuthFor, fullFlow, verifyAccessToken, loopbackRedirect } from './lib/flow.mjs';
 
 const ME = '/wp-json/wp/v2/users/me';
@@ -198,9 +198,11 @@ test('revocation: client authentication, body format and HTTPS are enforced in R
   assert.equal(json.body.error, 'invalid_request');
   for (const endpoint of [as.revocation_endpoint, as.introspection_endpoint]) {
     const get = await getJson(`${endpoint}?token=${encodeURIComponent(m.refresh_token)}&client_id=${conf.client_id}`);
-    assert.equal(get.status, 400, endpoint);
+    assert.equal(get.status, 405, endpoint);
+    assert.equal(get.headers.get('allow'), 'POST');
     assert.equal(get.body.error, 'invalid_request');
   }
+  assert.equal(grantRow(m.grant_id).status, 'active', 'nothing revoked by a GET');
 
   const plain = await postJson(`${site.http_url}/wp-json/wp-oauth/v1/revoke`, { client_id: conf.client_id, token: m.refresh_token }, { headers: { authorization: `Basic ${b64(`${conf.client_id}:${conf.client_secret}`)}` } });
   assert.equal(plain.status, 400);
@@ -333,31 +335,62 @@ test('only a full-scope token lists and revokes its own user\'s grants, and neve
   assert.equal((await me(mine.access_token)).status, 401);
 });
 
-test('key rotation from Tools: new tokens use the new key, tokens of the old key keep working during the overlap', async () => {
+test('key rotation from Tools: the next key is published before it signs; the emergency rotation signs at once; old-key tokens keep working', async () => {
+  const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
+  // Time passing, as the site sees it: every stored key time moves into the past (test set-up only).
+  const letTimePass = (seconds) => wpEval(`$keys = \\Wpoa\\Keys::stored();
+    foreach ($keys as &$k) { foreach (['created_at', 'activates_at', 'retired_at'] as $f) { if (!empty($k[$f])) { $k[$f] = (int) $k[$f] - ${Number(seconds)}; } } }
+    unset($k); update_option(\\Wpoa\\Keys::OPTION_KEYS, $keys, false);`);
   const before = mint(chain.client.client_id);
-  const oldKid = JSON.parse(Buffer.from(before.access_token.split('.')[0], 'base64url')).kid;
+  const oldKid = kidOf(before.access_token);
   const b = await launchBrowser();
+  let nextKid;
+  let urgentKid;
   try {
     await loginAs(b.page, 'admin');
     await b.page.goto(url('/wp-admin/tools.php?page=wpoa-signing-keys'));
     assert.match(await b.page.locator('.wrap').innerText(), new RegExp(oldKid));
     await Promise.all([b.page.waitForURL(/wpoa_rotated=1/), b.page.click('#wpoa-rotate')]);
-    assert.match(await b.page.locator('.notice-success').innerText(), /new signing key/i);
+    assert.match(await b.page.locator('.notice-success').innerText(), /new signing key is published\. It signs new tokens from/i);
+    const nextRow = b.page.locator('tr', { hasText: 'Next: published, signs new tokens from' });
+    nextKid = (await nextRow.locator('code').innerText()).trim();
+    assert.notEqual(nextKid, oldKid);
+    assert.match(await b.page.locator('tr', { hasText: oldKid }).innerText(), /Current: signs new tokens until/);
+
+    // Published at once, with the cache lifetime the pre-publication is derived from.
+    const jwks = await getJson(as.jwks_uri);
+    assert.equal(jwks.headers.get('cache-control'), 'public, max-age=300');
+    assert.ok(jwks.body.keys.some((k) => k.kid === nextKid), 'the next key is in the JWKS before it signs');
+    assert.ok(jwks.body.keys.some((k) => k.kid === oldKid));
+    assert.equal(kidOf(mint(chain.client.client_id).access_token), oldKid, 'tokens are still signed with the old key');
+
     // Logged in but without the nonce (a cross-site form): refused, nothing rotated.
-    const kidBefore = wpEvalJson('echo json_encode(\\Wpoa\\Keys::current()["kid"]);');
-    const forged = await b.page.evaluate(async () => (await fetch('/wp-admin/admin-post.php', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=wpoa_rotate_key', redirect: 'manual' })).status);
+    const storedBefore = wpEvalJson('echo json_encode(array_column(\\Wpoa\\Keys::stored(), "kid"));');
+    const forged = await b.page.evaluate(async () => (await fetch('/wp-admin/admin-post.php', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=wpoa_rotate_key&wpoa-emergency=1', redirect: 'manual' })).status);
     assert.equal(forged, 403);
-    assert.equal(wpEvalJson('echo json_encode(\\Wpoa\\Keys::current()["kid"]);'), kidBefore);
+    assert.deepEqual(wpEvalJson('echo json_encode(array_column(\\Wpoa\\Keys::stored(), "kid"));'), storedBefore);
+
+    // Six minutes later (max-age 300 s + 60 s leeway) the next key signs.
+    letTimePass(300 + 60);
+    const after = mint(chain.client.client_id);
+    assert.equal(kidOf(after.access_token), nextKid, 'after activation new tokens carry the new kid');
+    assert.equal((await me(before.access_token)).status, 200, 'old-key token still accepted');
+    assert.equal((await me(after.access_token)).status, 200);
+    assert.equal((await introspect(before.access_token)).active, true);
+
+    // The emergency rotation: the new key signs at once; the screen says what it costs.
+    await b.page.goto(url('/wp-admin/tools.php?page=wpoa-signing-keys'));
+    assert.match(await b.page.locator('.wrap').innerText(), /reject tokens signed with the new key until they fetch it again, for up to 5 mins/);
+    await Promise.all([b.page.waitForURL(/wpoa_rotated=now/), b.page.click('#wpoa-emergency')]);
+    assert.match(await b.page.locator('.notice-warning').innerText(), /signs new tokens from now on/);
+    urgentKid = (await b.page.locator('tr', { hasText: 'Current: signs new tokens' }).first().locator('code').innerText()).trim();
   } finally {
     await b.close();
   }
-  const after = mint(chain.client.client_id);
-  const newKid = JSON.parse(Buffer.from(after.access_token.split('.')[0], 'base64url')).kid;
-  assert.notEqual(newKid, oldKid);
+  const urgent = mint(chain.client.client_id);
+  assert.equal(kidOf(urgent.access_token), urgentKid);
+  assert.notEqual(urgentKid, nextKid);
   const jwks = await getJson(as.jwks_uri);
-  assert.ok(jwks.body.keys.some((k) => k.kid === oldKid), 'the retired key is still published');
-  assert.ok(jwks.body.keys.some((k) => k.kid === newKid));
-  assert.equal((await me(before.access_token)).status, 200, 'old-key token still accepted');
-  assert.equal((await me(after.access_token)).status, 200);
-  assert.equal((await introspect(before.access_token)).active, true);
+  for (const kid of [oldKid, nextKid, urgentKid]) assert.ok(jwks.body.keys.some((k) => k.kid === kid), `${kid} published`);
+  for (const token of [before, urgent]) assert.equal((await me(token.access_token)).status, 200);
 });

@@ -60,6 +60,19 @@ class OAuth_Error extends \Exception {
 	}
 
 	/**
+	 * A request with a method other than POST at an endpoint that accepts only POST
+	 * (token RFC 6749 §3.2, revocation RFC 7009 §2.1, introspection RFC 7662 §2.1):
+	 * `405 Method Not Allowed` with `Allow: POST` (RFC 9110 §15.5.6, §10.2.1), in the
+	 * RFC 6749 §5.2 form `{"error":"invalid_request",…}` so OAuth clients can read it.
+	 *
+	 * @param string $description Which endpoint and what it accepts.
+	 * @return self
+	 */
+	public static function method_not_allowed( string $description ): self {
+		return new self( 'invalid_request', $description, 405, array( 'Allow' => 'POST' ) );
+	}
+
+	/**
 	 * The JSON body: `error`, `error_description` (RFC 6749 §5.2).
 	 *
 	 * @return array{error:string,error_description:string}

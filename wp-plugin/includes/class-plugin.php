@@ -39,6 +39,15 @@ final class Plugin {
 	const SCHEMA_OPTION = 'wpoa_db_version';
 
 	/**
+	 * Routes that accept only POST: token (RFC 6749 §3.2), revocation (RFC 7009 §2.1),
+	 * introspection (RFC 7662 §2.1). They are registered for every method so that a wrong
+	 * one gets an OAuth answer (OAuth_Error::method_not_allowed()) instead of core's 404.
+	 *
+	 * @var string[]
+	 */
+	const POST_ONLY_ROUTES = array( '/token', '/revoke', '/introspect' );
+
+	/**
 	 * Hook table: [hook, class, method, priority, accepted args, guard|null, static?]. Literals
 	 * only: a class constant here would load its class on every request.
 	 *
@@ -72,6 +81,7 @@ final class Plugin {
 		// Lifecycle: what ends tokens without the client asking.
 		array( 'profile_update', User_Lifecycle::class, 'on_profile_update', 10, 2, null ),
 		array( 'after_password_reset', User_Lifecycle::class, 'on_password_reset', 10, 1, null ),
+		array( 'wp_set_password', User_Lifecycle::class, 'on_set_password', 10, 3, null ),
 		array( 'delete_user', User_Lifecycle::class, 'on_delete_user', 10, 1, null ),
 		array( 'remove_user_from_blog', User_Lifecycle::class, 'on_remove_user_from_blog', 10, 2, null ),
 		// Storage upkeep.
@@ -107,6 +117,8 @@ final class Plugin {
 		// Client credentials at our endpoints are not WordPress users: core must
 		// not try them as Application Passwords (it would answer 401 first).
 		add_filter( 'application_password_is_api_request', array( self::class, 'filter_application_password_request' ) );
+		// After core's rest_send_allow_header() (priority 10).
+		add_filter( 'rest_post_dispatch', array( self::class, 'filter_allow_header' ), 20, 3 );
 	}
 
 	/**
@@ -378,6 +390,29 @@ final class Plugin {
 		$headers   = (array) $headers;
 		$headers[] = 'WWW-Authenticate';
 		return array_values( array_unique( $headers ) );
+	}
+
+	/**
+	 * `rest_post_dispatch`: every answer of a POST-only route (POST_ONLY_ROUTES) says
+	 * `Allow: POST`. Core's rest_send_allow_header() lists every method a route is registered
+	 * for, which for these routes would name methods that only ever get a 405
+	 * (RFC 9110 §10.2.1: `Allow` lists the methods the resource supports).
+	 *
+	 * @param mixed            $response The response (a WP_HTTP_Response for REST routes).
+	 * @param \WP_REST_Server  $server   Server.
+	 * @param \WP_REST_Request $request  Request.
+	 * @return mixed The same response.
+	 */
+	public static function filter_allow_header( $response, $server = null, $request = null ) {
+		if ( ! $response instanceof \WP_REST_Response ) {
+			return $response;
+		}
+		$route  = (string) $response->get_matched_route();
+		$prefix = '/' . self::REST_NAMESPACE;
+		if ( 0 === strpos( $route, $prefix ) && in_array( substr( $route, strlen( $prefix ) ), self::POST_ONLY_ROUTES, true ) ) {
+			$response->header( 'Allow', 'POST' );
+		}
+		return $response;
 	}
 
 	/**

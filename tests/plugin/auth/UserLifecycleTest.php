@@ -54,6 +54,108 @@ final class UserLifecycleTest extends PHPUnit\Framework\TestCase
         $this->assertNotSame('', get_user_meta($userId, 'wpoa_tokens_valid_after', true));
     }
 
+    /**
+     * WordPress 6.7+ (and 6.8, 7.x) fires `wp_set_password` from wp_set_password() with three
+     * arguments, after the new hash is stored: ($password, $user_id, $old_user_data). The local
+     * WordPress 6.1 does not fire it, so the test fires it exactly as core does.
+     */
+    private static function setPasswordAsNewerCoreDoes(int $userId, string $password, bool $withOldData = true): void
+    {
+        $old = get_userdata($userId); // core reads it before writing the new hash
+        wp_set_password($password, $userId);
+        if ($withOldData) {
+            do_action('wp_set_password', $password, $userId, $old);
+        } else {
+            do_action('wp_set_password', $password, $userId); // WordPress 6.2 to 6.6
+        }
+    }
+
+    /** @return array<int,array> wpoa_user_tokens_revoked calls made by $run */
+    private static function revocationsDuring(callable $run): array
+    {
+        $seen = [];
+        $spy = static function (...$a) use (&$seen) { $seen[] = $a; };
+        add_action('wpoa_user_tokens_revoked', $spy, 10, 3);
+        try {
+            $run();
+        } finally {
+            remove_action('wpoa_user_tokens_revoked', $spy, 10);
+        }
+        return $seen;
+    }
+
+    public function testSetPasswordActionRevokesAsCoreFiresItWithThreeArguments(): void
+    {
+        $userId = self::makeUser();
+        $a = self::makeGrant(self::makeClient(), $userId);
+        $b = self::makeGrant(self::makeClient(), $userId);
+        $other = self::makeGrant(self::makeClient(), wpoa_user('author')->ID);
+        $before = time();
+
+        $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, 'set-directly-' . wp_generate_password(12, false)));
+
+        $this->assertSame([[$userId, 'password_changed', 2]], $seen);
+        foreach ([$a, $b] as $g) {
+            $row = Grant_Repository::find((int) $g->id);
+            $this->assertSame('revoked', $row->status);
+            $this->assertSame('password_changed', $row->revoked_reason);
+        }
+        $this->assertSame('active', Grant_Repository::find((int) $other->id)->status);
+        $cut = (int) get_user_meta($userId, 'wpoa_tokens_valid_after', true);
+        $this->assertGreaterThanOrEqual($before, $cut);
+        $this->assertLessThanOrEqual(time(), $cut);
+    }
+
+    public function testSetPasswordActionWithTwoArgumentsRevokes(): void
+    {
+        $userId = self::makeUser();
+        $g = self::makeGrant(self::makeClient(), $userId);
+        $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, 'two-args-' . wp_generate_password(12, false), false));
+        $this->assertSame([[$userId, 'password_changed', 1]], $seen);
+        $this->assertSame('password_changed', Grant_Repository::find((int) $g->id)->revoked_reason);
+        $this->assertNotSame('', get_user_meta($userId, 'wpoa_tokens_valid_after', true));
+    }
+
+    public function testStoringTheSamePasswordAgainRevokesNothing(): void
+    {
+        // WordPress 6.8+ rehashes a password at login by calling wp_set_password() with the
+        // password just typed: the hash changes, the password does not.
+        $userId = self::makeUser();
+        $password = 'same-password-' . wp_generate_password(12, false);
+        wp_set_password($password, $userId);
+        $g = self::makeGrant(self::makeClient(), $userId);
+        $hashBefore = get_userdata($userId)->user_pass;
+
+        $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, $password));
+
+        $this->assertNotSame($hashBefore, get_userdata($userId)->user_pass, 'a new hash was stored');
+        $this->assertSame([], $seen);
+        $this->assertSame('active', Grant_Repository::find((int) $g->id)->status);
+        $this->assertSame('', get_user_meta($userId, 'wpoa_tokens_valid_after', true));
+    }
+
+    public function testPasswordResetRevokesOnceWhenBothHooksFire(): void
+    {
+        // reset_password() on WordPress 6.2+: wp_set_password() fires `wp_set_password`, then
+        // reset_password() fires `after_password_reset` for the same change.
+        $userId = self::makeUser();
+        $g = self::makeGrant(self::makeClient(), $userId);
+        $user = get_userdata($userId);
+        $password = 'reset-both-' . wp_generate_password(12, false);
+        $seen = self::revocationsDuring(function () use ($userId, $user, $password) {
+            self::setPasswordAsNewerCoreDoes($userId, $password);
+            do_action('after_password_reset', $user, $password);
+        });
+        $this->assertSame([[$userId, 'password_changed', 1]], $seen);
+        $this->assertSame('password_changed', Grant_Repository::find((int) $g->id)->revoked_reason);
+
+        // A later, different password in the same request is a new change and revokes again.
+        $h = self::makeGrant(self::makeClient(), $userId);
+        $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, 'another-' . wp_generate_password(12, false)));
+        $this->assertSame([[$userId, 'password_changed', 1]], $seen);
+        $this->assertSame('revoked', Grant_Repository::find((int) $h->id)->status);
+    }
+
     public function testDeletingTheUserRevokes(): void
     {
         require_once ABSPATH . 'wp-admin/includes/user.php';

@@ -223,16 +223,46 @@ final class RevocationTest extends PHPUnit\Framework\TestCase
         $this->assertSame('invalid_request', $res->get_data()['error']);
     }
 
-    public function testOtherMethodsAreInvalidRequestInRfcFormat(): void
+    /** The response as WP_REST_Server::serve_request() sends it: dispatch, then `rest_post_dispatch` (core sets `Allow` there). */
+    private static function served(WP_REST_Request $request): WP_REST_Response
     {
-        foreach (['revoke', 'introspect'] as $route) {
-            foreach (['GET', 'PUT', 'DELETE'] as $method) {
-                $res = rest_get_server()->dispatch(new WP_REST_Request($method, '/wp-oauth/v1/' . $route));
-                $this->assertSame(400, $res->get_status(), "$method $route");
-                $this->assertSame('invalid_request', $res->get_data()['error'], "$method $route");
-                $this->assertSame('no-store', $res->get_headers()['Cache-Control']);
-            }
+        $server = rest_get_server();
+        return apply_filters('rest_post_dispatch', rest_ensure_response($server->dispatch($request)), $server, $request);
+    }
+
+    /** @return array<string, array{0:string, 1:string}> */
+    public function postOnlyRoutes(): array
+    {
+        return [
+            'revoke' => ['revoke', 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).'],
+            'introspect' => ['introspect', 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).'],
+        ];
+    }
+
+    /** @dataProvider postOnlyRoutes */
+    public function testOtherMethodsAre405WithAllowPost(string $route, string $description): void
+    {
+        $client = self::makeClient();
+        $grant = self::makeGrant($client, wpoa_user('author')->ID);
+        $refresh = self::makeRefreshToken($grant);
+        foreach (['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as $method) {
+            $request = new WP_REST_Request($method, '/wp-oauth/v1/' . $route);
+            $request->set_header('content-type', 'application/x-www-form-urlencoded');
+            $request->set_body('client_id=' . rawurlencode($client->client_id) . '&token=' . rawurlencode($refresh));
+            $res = self::served($request);
+            $this->assertSame(405, $res->get_status(), "$method $route");
+            $this->assertSame(['error' => 'invalid_request', 'error_description' => $description], $res->get_data(), "$method $route");
+            $this->assertSame('POST', $res->get_headers()['Allow'], "$method $route");
+            $this->assertSame('no-store', $res->get_headers()['Cache-Control']);
         }
+        $this->assertTrue(Grant_Repository::is_active(Grant_Repository::find((int) $grant->id)), 'nothing was revoked');
+
+        // Every answer of the route names only POST, including a POST and core's OPTIONS answer.
+        $this->assertSame('POST', self::served(new WP_REST_Request('OPTIONS', '/wp-oauth/v1/' . $route))->get_headers()['Allow']);
+        $post = new WP_REST_Request('POST', '/wp-oauth/v1/' . $route);
+        $post->set_header('content-type', 'application/x-www-form-urlencoded');
+        $post->set_body('client_id=' . rawurlencode($client->client_id) . '&token=unknown');
+        $this->assertSame('POST', self::served($post)->get_headers()['Allow']);
     }
 
     public function testPlainHttpIsRefused(): void

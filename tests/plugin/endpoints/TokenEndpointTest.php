@@ -321,8 +321,6 @@ final class TokenEndpointTest extends PHPUnit\Framework\TestCase
     {
         $form = 'application/x-www-form-urlencoded';
         return [
-            'GET' => ['GET', null, []],
-            'PUT' => ['PUT', 'grant_type=authorization_code', ['content-type' => $form]],
             'JSON body' => ['POST', '{"grant_type":"authorization_code"}', ['content-type' => 'application/json']],
             'no content type' => ['POST', 'grant_type=authorization_code', []],
             'multipart' => ['POST', 'grant_type=authorization_code', ['content-type' => 'multipart/form-data; boundary=x']],
@@ -336,6 +334,27 @@ final class TokenEndpointTest extends PHPUnit\Framework\TestCase
     public function testBadRequestsAreInvalidRequest(string $method, ?string $body, array $headers): void
     {
         $this->assertError(self::dispatch($method, $body, $headers), 'invalid_request');
+    }
+
+    public function testOtherMethodsAre405WithAllowPost(): void
+    {
+        $client = self::client();
+        $code = self::code($client);
+        $body = http_build_query(self::form($client, $code), '', '&', PHP_QUERY_RFC3986);
+        foreach (['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as $method) {
+            $request = new WP_REST_Request($method, '/wp-oauth/v1/token');
+            $request->set_header('content-type', 'application/x-www-form-urlencoded');
+            $request->set_body($body);
+            $server = rest_get_server();
+            // As WP_REST_Server::serve_request() sends it: core sets `Allow` on `rest_post_dispatch`.
+            $res = apply_filters('rest_post_dispatch', rest_ensure_response($server->dispatch($request)), $server, $request);
+            $this->assertSame(405, $res->get_status(), $method);
+            $this->assertSame(['error' => 'invalid_request', 'error_description' => 'The token endpoint accepts only POST requests (RFC 6749 §3.2).'], $res->get_data(), $method);
+            $this->assertSame('POST', $res->get_headers()['Allow'], $method);
+            $this->assertSame('no-store', $res->get_headers()['Cache-Control'], $method);
+        }
+        // The code was not touched by the wrong methods: it still works once.
+        $this->assertSame(200, self::post(self::form($client, $code))->get_status());
     }
 
     public function testCharsetInTheContentTypeIsAccepted(): void

@@ -15,6 +15,9 @@ defined( 'ABSPATH' ) || exit;
  * - the password changes through wp_update_user() (profile screen, REST users
  *   endpoint, admin edit): `profile_update`, comparing the stored hash before/after;
  * - the password is reset through the "lost password" flow: `after_password_reset`;
+ * - the password is set by any wp_set_password() call on WordPress 6.2+: `wp_set_password`
+ *   (core, plugins, the lost-password flow, and on 6.8+ the rehash at login, which stores
+ *   the same password again and is therefore not a change);
  * - the user is deleted: `delete_user` (single site) — on multisite network deletion
  *   core calls remove_user_from_blog() for every site first, which is caught below;
  * - the user is removed from a site on multisite: `remove_user_from_blog` (that site only).
@@ -23,13 +26,25 @@ defined( 'ABSPATH' ) || exit;
  * (Unix seconds; user meta is network-wide on multisite), which bearer
  * authentication, refresh and introspection compare with the token's issue time.
  *
- * Not covered: a bare wp_set_password() call (WordPress 6.1 fires no action for it)
- * — call `\Wpoa\User_Lifecycle::revoke_user( $user_id, 'password_changed', true )` after it.
+ * One password change is handled once per request even when several of these hooks
+ * report it (on 6.2+ reset_password() fires `wp_set_password` and then `after_password_reset`).
+ *
+ * Not covered: a bare wp_set_password() call on WordPress 6.1 (it fires no action) — call
+ * `\Wpoa\User_Lifecycle::revoke_user( $user_id, 'password_changed', true )` after it, or
+ * fire `do_action( 'wp_set_password', $password, $user_id, $old_user_data )` as newer core does.
  */
 final class User_Lifecycle {
 
 	/** User meta: tokens issued before this Unix time are refused. */
 	const META_VALID_AFTER = 'wpoa_tokens_valid_after';
+
+	/**
+	 * Password changes already handled in this request: user id => the stored password hash
+	 * after the change. A second hook reporting the same hash is the same change.
+	 *
+	 * @var array<int,string>
+	 */
+	private $handled = array();
 
 	/**
 	 * `profile_update`: revokes when the stored password hash changed.
@@ -43,7 +58,7 @@ final class User_Lifecycle {
 			return;
 		}
 		if ( ! hash_equals( (string) $old_user_data->user_pass, (string) $user->user_pass ) ) {
-			self::revoke_user( (int) $user_id, 'password_changed', true );
+			$this->password_changed( (int) $user_id );
 		}
 	}
 
@@ -54,8 +69,51 @@ final class User_Lifecycle {
 	 */
 	public function on_password_reset( $user ): void {
 		if ( $user instanceof \WP_User ) {
-			self::revoke_user( (int) $user->ID, 'password_changed', true );
+			$this->password_changed( (int) $user->ID );
 		}
+	}
+
+	/**
+	 * `wp_set_password` (WordPress 6.2+): wp_set_password() stored a new hash. Core fires it
+	 * after the write with ($password, $user_id) on 6.2 to 6.6 and ($password, $user_id,
+	 * $old_user_data) since 6.7.
+	 *
+	 * When the user's previous hash is known and the password just set matches it, the
+	 * password did not change: WordPress 6.8+ calls wp_set_password() at login to rehash the
+	 * password the user typed (phpass to bcrypt), which must not sign out their apps. Without
+	 * the previous hash (6.2 to 6.6) every call counts as a change.
+	 *
+	 * @param string             $password      The plaintext password just set (only compared, never kept).
+	 * @param int                $user_id       User.
+	 * @param \WP_User|false|null $old_user_data The user before the write (6.7+), or null.
+	 */
+	public function on_set_password( $password, $user_id, $old_user_data = null ): void {
+		$user_id = (int) $user_id;
+		if ( $user_id <= 0 ) {
+			return;
+		}
+		if ( $old_user_data instanceof \WP_User && is_string( $password ) && '' !== (string) $old_user_data->user_pass
+			// No user id: core's MD5 upgrade inside wp_check_password() (before 6.8) must not call wp_set_password() again.
+			&& wp_check_password( $password, (string) $old_user_data->user_pass ) ) {
+			return;
+		}
+		$this->password_changed( $user_id );
+	}
+
+	/**
+	 * A user's password changed: revokes their grants on this site and refuses older tokens
+	 * everywhere, once per change (the stored hash identifies it).
+	 *
+	 * @param int $user_id User.
+	 */
+	private function password_changed( int $user_id ): void {
+		$user = get_userdata( $user_id );
+		$hash = $user ? (string) $user->user_pass : '';
+		if ( '' !== $hash && isset( $this->handled[ $user_id ] ) && hash_equals( $this->handled[ $user_id ], $hash ) ) {
+			return;
+		}
+		$this->handled[ $user_id ] = $hash;
+		self::revoke_user( $user_id, 'password_changed', true );
 	}
 
 	/**

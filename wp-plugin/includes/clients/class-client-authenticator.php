@@ -28,48 +28,62 @@ defined( 'ABSPATH' ) || exit;
  * Errors:
  * - credentials both in the header and in the body (or two different client_ids) → 400 `invalid_request`
  *   (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request");
- * - no client identification, unknown client, wrong method, wrong or expired secret, malformed
- *   Basic header → 401 `invalid_client` with `WWW-Authenticate: Basic` (RFC 6749 §5.2);
- * - too many failed secrets → 429 `invalid_client` with `Retry-After` (see below).
+ * - no client identification, or a malformed Basic header → 401 `invalid_client` with a
+ *   description of what is missing (it says nothing about any client);
+ * - an unknown client, a wrong method, a wrong, missing or expired secret → 401 `invalid_client`
+ *   with `WWW-Authenticate: Basic` and one description for all of them, "Client authentication
+ *   failed." (RFC 6749 §5.2): the answer is the same byte for byte whether the client_id exists
+ *   or not, so client ids cannot be enumerated. Site owners see the reason in the action
+ *   `wpoa_client_auth_failed` (`unknown_client`, `wrong_method`, `invalid_secret`, `expired_secret`);
+ * - a wrong secret while its client is locked (below) → 429 `invalid_client` with `Retry-After`.
  *
- * Rate limit of failed secrets (brute-force protection, filter `wpoa_client_auth_limits`):
- * at most 10 failed secrets per client IP and 30 per client_id within a 15-minute window.
- * Beyond that every request that presents a secret from that IP, or for that client, is
- * answered 429 Too Many Requests with `Retry-After: <seconds until the window ends>` and the
- * RFC 6749 §5.2 body `{"error":"invalid_client"}` — even when the secret is right, so that the
- * answer reveals nothing while locked. Counters live in transients (shared by every PHP node
- * through the database or the object cache). A success does not reset them. Public clients
- * (no secret) are not counted. The IP is REMOTE_ADDR (the direct peer).
+ * Failed secrets (brute-force protection, filter `wpoa_client_auth_limits`; the reasoning is in
+ * docs/decisions/client-secret-lockout.md): every request that presents a secret and fails is
+ * counted twice, per presented client_id (30 in a 15-minute window by default) and per client_id
+ * and address (10), whether that client exists or not. Once either count reaches its limit, a
+ * wrong secret for that client is answered 429 Too Many Requests with
+ * `Retry-After: <seconds until that window ends>` instead of 401. The RIGHT secret is never
+ * refused: it is verified exactly as when nothing is locked (one constant-time verification per
+ * request, against a throw-away hash when there is no stored one to check), so an attacker
+ * behind a shared proxy or NAT cannot lock out anybody's correct credentials, and the lock
+ * answers "wrong" no sooner than verification does. Failures from one address do not affect
+ * other clients behind it. Counters are transients (shared by every PHP node through the
+ * database or the object cache); a success does not reset them. Public clients (no secret)
+ * are not counted. The address is REMOTE_ADDR (the direct peer).
  */
 final class Client_Authenticator {
 
-	/** Transient key prefixes of the failure counters. */
-	const PREFIX_IP     = 'wpoa_authfail_ip_';
+	/** Transient key prefix of the per-client failure counters (md5 of the presented client_id). */
 	const PREFIX_CLIENT = 'wpoa_authfail_cl_';
 
+	/** Transient key prefix of the per client-and-address failure counters. */
+	const PREFIX_CLIENT_IP = 'wpoa_authfail_cp_';
+
 	/**
-	 * The rate limit of failed secrets.
+	 * The limits of failed secrets.
 	 *
-	 * @return array{per_ip:int, per_client:int, window:int} Counts and window in seconds.
+	 * @return array{per_client_ip:int, per_client:int, window:int} Failures per client_id and
+	 *         address, failures per client_id, and the window in seconds; each at least 1 (window 60).
 	 */
 	public static function limits(): array {
 		/**
-		 * Filters the failed client-secret limits.
+		 * Filters the failed client-secret limits. `per_ip`, the name of the per-address limit
+		 * before it became per client and address, is still read when `per_client_ip` is absent.
 		 *
-		 * @param array $limits {per_ip: 10, per_client: 30, window: 900 (seconds)}.
+		 * @param array $limits {per_client_ip: 10, per_client: 30, window: 900 (seconds)}.
 		 */
 		$l = (array) apply_filters(
 			'wpoa_client_auth_limits',
 			array(
-				'per_ip'     => 10,
-				'per_client' => 30,
-				'window'     => 15 * MINUTE_IN_SECONDS,
+				'per_client_ip' => 10,
+				'per_client'    => 30,
+				'window'        => 15 * MINUTE_IN_SECONDS,
 			)
 		);
 		return array(
-			'per_ip'     => max( 1, (int) ( $l['per_ip'] ?? 10 ) ),
-			'per_client' => max( 1, (int) ( $l['per_client'] ?? 30 ) ),
-			'window'     => max( 60, (int) ( $l['window'] ?? 900 ) ),
+			'per_client_ip' => max( 1, (int) ( $l['per_client_ip'] ?? $l['per_ip'] ?? 10 ) ),
+			'per_client'    => max( 1, (int) ( $l['per_client'] ?? 30 ) ),
+			'window'        => max( 60, (int) ( $l['window'] ?? 900 ) ),
 		);
 	}
 
@@ -157,10 +171,15 @@ final class Client_Authenticator {
 	/**
 	 * Authenticates the client of the request (RFC 6749 §2.3).
 	 *
+	 * A request that presents a secret costs one secret verification whatever the outcome
+	 * (against the client's stored hash when it has one, else against a throw-away hash), so
+	 * neither an unknown client_id nor a lock answers sooner than a wrong secret does.
+	 *
 	 * @param \WP_REST_Request          $request The request (for the Authorization header).
 	 * @param array<string,string>|null $params  Form parameters from form_params(); read from the request when null.
 	 * @return Client The authenticated client.
-	 * @throws OAuth_Error `invalid_request` (400), `invalid_client` (401, or 429 while rate-limited).
+	 * @throws OAuth_Error `invalid_request` (400), `invalid_client` (401, or 429 with `Retry-After`
+	 *                     for a wrong secret while its client is locked).
 	 */
 	public static function authenticate( \WP_REST_Request $request, ?array $params = null ): Client {
 		$params = null === $params ? self::form_params( $request ) : $params;
@@ -171,49 +190,70 @@ final class Client_Authenticator {
 			throw OAuth_Error::invalid_client( __( 'Client authentication is missing: send client_id (public clients) or the client credentials.', 'wp-oauth' ) );
 		}
 
-		$presents_secret = 'none' !== $creds['method'];
-		if ( $presents_secret ) {
-			$retry = self::retry_after( $creds['client_id'], $ip );
-			if ( $retry > 0 ) {
-				throw new OAuth_Error(
-					'invalid_client',
-					__( 'Too many failed client authentication attempts. Try again later.', 'wp-oauth' ),
-					429,
-					array( 'Retry-After' => (string) $retry )
-				);
-			}
-		}
-
 		$client = Client_Repository::find( $creds['client_id'] );
-		if ( null === $client ) {
-			if ( $presents_secret ) {
-				self::record_failure( '', $ip, 'unknown_client' );
+		$method = null === $client ? '' : $client->token_endpoint_auth_method;
+
+		if ( 'none' === $creds['method'] ) {
+			if ( null !== $client && 'none' === $method ) {
+				return $client;
 			}
-			throw OAuth_Error::invalid_client( __( 'Unknown client.', 'wp-oauth' ) );
+			if ( null !== $client ) {
+				/** This action is documented in record_failure(). */
+				do_action( 'wpoa_client_auth_failed', $client->client_id, $ip, 'wrong_method' );
+			}
+			throw self::failed();
 		}
 
-		if ( $creds['method'] !== $client->token_endpoint_auth_method ) {
-			throw OAuth_Error::invalid_client(
-				sprintf(
-					/* translators: 1: authentication method used, 2: registered method. */
-					__( 'This client authenticated with %1$s but is registered for %2$s.', 'wp-oauth' ),
-					$creds['method'],
-					$client->token_endpoint_auth_method
-				)
+		$stored = null === $client ? '' : (string) $client->client_secret_hash;
+		$match  = Crypto::secret_verify( $creds['client_secret'], '' !== $stored ? $stored : self::throwaway_hash() );
+		$match  = $match && '' !== $stored && '' !== $creds['client_secret'];
+		$usable = null !== $client && $creds['method'] === $method;
+		$live   = null !== $client && ! ( $client->secret_expires_at > 0 && $client->secret_expires_at <= time() );
+		if ( $match && $usable && $live ) {
+			return $client;
+		}
+
+		if ( null === $client ) {
+			$reason = 'unknown_client';
+		} elseif ( ! $usable ) {
+			$reason = 'wrong_method';
+		} elseif ( $match ) {
+			$reason = 'expired_secret';
+		} else {
+			$reason = 'invalid_secret';
+		}
+		// The lock as it was before this attempt: the limit-th failure is still a 401.
+		$retry = self::retry_after( $creds['client_id'], $ip );
+		self::record_failure( $creds['client_id'], $ip, $reason );
+		if ( $retry > 0 ) {
+			throw new OAuth_Error(
+				'invalid_client',
+				__( 'Too many failed client authentication attempts. Try again later.', 'wp-oauth' ),
+				429,
+				array( 'Retry-After' => (string) $retry )
 			);
 		}
+		throw self::failed();
+	}
 
-		if ( $presents_secret ) {
-			if ( $client->secret_expires_at > 0 && $client->secret_expires_at <= time() ) {
-				throw OAuth_Error::invalid_client( __( 'The client secret has expired.', 'wp-oauth' ) );
-			}
-			$hash = (string) $client->client_secret_hash;
-			if ( '' === $hash || '' === $creds['client_secret'] || ! Crypto::secret_verify( $creds['client_secret'], $hash ) ) {
-				self::record_failure( $client->client_id, $ip, 'invalid_secret' );
-				throw OAuth_Error::invalid_client( __( 'Client authentication failed.', 'wp-oauth' ) );
-			}
-		}
-		return $client;
+	/**
+	 * The one answer for every failed authentication of a named client (RFC 6749 §5.2):
+	 * 401 `invalid_client`, `WWW-Authenticate: Basic`, "Client authentication failed.".
+	 *
+	 * @return OAuth_Error
+	 */
+	private static function failed(): OAuth_Error {
+		return OAuth_Error::invalid_client( __( 'Client authentication failed.', 'wp-oauth' ) );
+	}
+
+	/**
+	 * A hash of a fresh random secret that nobody knows, in the scheme of the secrets this
+	 * plugin issues: verifying against it costs what verifying a real client's secret costs.
+	 *
+	 * @return string PHC string.
+	 */
+	private static function throwaway_hash(): string {
+		return Crypto::secret_hash( Crypto::random_token( 32 ) );
 	}
 
 	/**
@@ -265,11 +305,12 @@ final class Client_Authenticator {
 	}
 
 	/**
-	 * Seconds until failed attempts from this IP or for this client may try again; 0 = not locked.
+	 * Seconds until a wrong secret for this client, from this address, is answered 401 again
+	 * rather than 429; 0 = not locked. The right secret is never refused (see the class).
 	 *
-	 * @param string $client_id Client id as presented ('' to check the IP only).
-	 * @param string $ip        Client IP.
-	 * @return int
+	 * @param string $client_id Client id as presented (known or not).
+	 * @param string $ip        Client address ('' when unknown).
+	 * @return int Seconds, 0 when neither count has reached its limit.
 	 */
 	public static function retry_after( string $client_id, string $ip ): int {
 		$limits = self::limits();
@@ -277,62 +318,60 @@ final class Client_Authenticator {
 		$retry  = 0;
 		foreach ( self::counter_keys( $client_id, $ip ) as $kind => $key ) {
 			$c   = get_transient( $key );
-			$max = 'ip' === $kind ? $limits['per_ip'] : $limits['per_client'];
-			if ( is_array( $c ) && (int) $c['count'] >= $max ) {
-				$retry = max( $retry, (int) $c['start'] + $limits['window'] - $now, 1 );
+			$max = 'client_ip' === $kind ? $limits['per_client_ip'] : $limits['per_client'];
+			if ( is_array( $c ) && (int) ( $c['count'] ?? 0 ) >= $max ) {
+				$retry = max( $retry, (int) ( $c['start'] ?? 0 ) + $limits['window'] - $now, 1 );
 			}
 		}
 		return $retry;
 	}
 
 	/**
-	 * Counts one failed secret for the IP and (when known) the client.
+	 * Counts one failed secret for the presented client_id and for it with this address.
 	 *
-	 * @param string $client_id Known client id, or '' for an unknown one.
-	 * @param string $ip        Client IP.
-	 * @param string $reason    `invalid_secret` or `unknown_client`.
+	 * @param string $client_id Client id as presented: unknown ids are counted like known ones,
+	 *                          so a lock does not tell which ids exist.
+	 * @param string $ip        Client address.
+	 * @param string $reason    `invalid_secret`, `unknown_client`, `wrong_method` or `expired_secret`.
 	 */
 	public static function record_failure( string $client_id, string $ip, string $reason ): void {
 		$limits = self::limits();
 		$now    = time();
 		foreach ( self::counter_keys( $client_id, $ip ) as $key ) {
 			$c = get_transient( $key );
-			if ( ! is_array( $c ) || (int) $c['start'] + $limits['window'] <= $now ) {
+			if ( ! is_array( $c ) || (int) ( $c['start'] ?? 0 ) + $limits['window'] <= $now ) {
 				$c = array(
 					'count' => 0,
 					'start' => $now,
 				);
 			}
-			++$c['count'];
+			$c['count'] = (int) $c['count'] + 1;
 			set_transient( $key, $c, max( 1, (int) $c['start'] + $limits['window'] - $now ) );
 		}
 		/**
-		 * Fires when a client presents a wrong secret (or a secret for an unknown client).
-		 * The secret itself is never passed.
+		 * Fires when a client fails to authenticate: a wrong, missing or expired secret, a secret
+		 * for an unknown client, or a known client using another method than it registered. The
+		 * secret itself is never passed.
 		 *
-		 * @param string $client_id Client id ('' when unknown).
-		 * @param string $ip        Client IP (REMOTE_ADDR).
-		 * @param string $reason    `invalid_secret` or `unknown_client`.
+		 * @param string $client_id Client id ('' when unknown: the presented id is attacker input).
+		 * @param string $ip        Client address (REMOTE_ADDR).
+		 * @param string $reason    `invalid_secret`, `unknown_client`, `wrong_method` or `expired_secret`.
 		 */
-		do_action( 'wpoa_client_auth_failed', $client_id, $ip, $reason );
+		do_action( 'wpoa_client_auth_failed', 'unknown_client' === $reason ? '' : $client_id, $ip, $reason );
 	}
 
 	/**
-	 * Transient keys of the counters that apply.
+	 * Transient keys of the counters of a presented client_id.
 	 *
-	 * @param string $client_id Client id or ''.
-	 * @param string $ip        IP or ''.
-	 * @return array<string,string> `ip` and/or `client` => key.
+	 * @param string $client_id Client id as presented.
+	 * @param string $ip        Address or ''.
+	 * @return array<string,string> `client` and `client_ip` => transient key.
 	 */
 	private static function counter_keys( string $client_id, string $ip ): array {
-		$keys = array();
-		if ( '' !== $ip ) {
-			$keys['ip'] = self::PREFIX_IP . md5( $ip );
-		}
-		if ( '' !== $client_id ) {
-			$keys['client'] = self::PREFIX_CLIENT . md5( $client_id );
-		}
-		return $keys;
+		return array(
+			'client'    => self::PREFIX_CLIENT . md5( $client_id ),
+			'client_ip' => self::PREFIX_CLIENT_IP . md5( $client_id . "\n" . $ip ),
+		);
 	}
 
 	/**

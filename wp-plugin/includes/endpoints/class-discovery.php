@@ -36,7 +36,7 @@ final class Discovery {
 	/** Cache lifetime of the metadata documents, in seconds. */
 	const METADATA_MAX_AGE = 3600;
 
-	/** Cache lifetime of the JWKS, in seconds: short, because keys rotate. */
+	/** Default cache lifetime of the JWKS, in seconds: short, because keys rotate. */
 	const JWKS_MAX_AGE = 300;
 
 	/** Private-key members that must never leave the server (RFC 7518 §6). */
@@ -267,11 +267,27 @@ final class Discovery {
 	 * @return \WP_REST_Response `Content-Type: application/jwk-set+json`.
 	 */
 	public function rest_jwks(): \WP_REST_Response {
-		$response = self::rest_document( static fn() => self::public_jwks(), self::JWKS_MAX_AGE );
+		$response = self::rest_document( static fn() => self::public_jwks(), self::jwks_max_age() );
 		if ( 200 === $response->get_status() ) {
 			$response->header( 'Content-Type', 'application/jwk-set+json; charset=utf-8' );
 		}
 		return $response;
+	}
+
+	/**
+	 * How long the JWKS may be cached: the `max-age` of its `Cache-Control` (RFC 9111 §5.2.2.1).
+	 * Key rotation pre-publishes the next key for this long (Keys::prepublication()), so a client
+	 * or resource server holding a cached copy already has the key when it starts signing.
+	 *
+	 * @return int Seconds, 0 … 86400 (filter `wpoa_jwks_max_age`, default 300).
+	 */
+	public static function jwks_max_age(): int {
+		/**
+		 * Filters the JWKS cache lifetime in seconds. Raising it delays key rotations by as much.
+		 *
+		 * @param int $seconds Default 300.
+		 */
+		return max( 0, min( DAY_IN_SECONDS, (int) apply_filters( 'wpoa_jwks_max_age', self::JWKS_MAX_AGE ) ) );
 	}
 
 	/**

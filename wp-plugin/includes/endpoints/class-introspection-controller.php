@@ -32,7 +32,7 @@ defined( 'ABSPATH' ) || exit;
 final class Introspection_Controller {
 
 	/**
-	 * Registers /introspect (POST; other methods get `invalid_request`; no REST `args`:
+	 * Registers /introspect (POST; other methods get `405 invalid_request`, `Allow: POST`; no REST `args`:
 	 * errors stay in RFC 6749 §5.2 format).
 	 */
 	public function register_routes(): void {
@@ -62,13 +62,14 @@ final class Introspection_Controller {
 	 * Handles an introspection request.
 	 *
 	 * @param \WP_REST_Request $request Request.
-	 * @return \WP_REST_Response 200 with the RFC 7662 §2.2 body; 400 invalid_request; 401 invalid_client.
+	 * @return \WP_REST_Response 200 with the RFC 7662 §2.2 body; 400 invalid_request; 405 invalid_request
+	 *                           for a method other than POST (RFC 9110 §15.5.6); 401/429 invalid_client.
 	 */
 	public function introspect( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
 			Https_Policy::require_https();
 			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
-				throw new OAuth_Error( 'invalid_request', __( 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).', 'wp-oauth' ) );
+				throw OAuth_Error::method_not_allowed( __( 'The introspection endpoint accepts only POST requests (RFC 7662 §2.1).', 'wp-oauth' ) );
 			}
 			$params = Client_Authenticator::form_body_params( $request, __( 'The request body must be application/x-www-form-urlencoded.', 'wp-oauth' ) );
 			$client = Client_Authenticator::authenticate( $request, $params );

@@ -26,7 +26,7 @@ defined( 'ABSPATH' ) || exit;
 final class Revocation_Controller {
 
 	/**
-	 * Registers /revoke (POST; other methods get `invalid_request`). No REST `args`:
+	 * Registers /revoke (POST; other methods get `405 invalid_request`, `Allow: POST`). No REST `args`:
 	 * parameters are validated in the callback so errors keep the RFC 6749 §5.2 format.
 	 */
 	public function register_routes(): void {
@@ -58,13 +58,14 @@ final class Revocation_Controller {
 	 *
 	 * @param \WP_REST_Request $request Request.
 	 * @return \WP_REST_Response 200 `{}` on success (RFC 7009 §2.2); RFC 6749 §5.2 error otherwise
-	 *                           (400 invalid_request, 401 invalid_client).
+	 *                           (400 invalid_request, 405 invalid_request for a method other than
+	 *                           POST (RFC 9110 §15.5.6), 401/429 invalid_client).
 	 */
 	public function revoke( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
 			Https_Policy::require_https();
 			if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
-				throw new OAuth_Error( 'invalid_request', __( 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).', 'wp-oauth' ) );
+				throw OAuth_Error::method_not_allowed( __( 'The revocation endpoint accepts only POST requests (RFC 7009 §2.1).', 'wp-oauth' ) );
 			}
 			$params = Client_Authenticator::form_body_params( $request, __( 'The request body must be application/x-www-form-urlencoded.', 'wp-oauth' ) );
 			$client = Client_Authenticator::authenticate( $request, $params );

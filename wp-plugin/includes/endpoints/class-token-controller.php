@@ -20,21 +20,23 @@ defined( 'ABSPATH' ) || exit;
  *
  * Order of checks and their errors:
  * 1. plain HTTP → 400 `invalid_request` (Https_Policy);
- * 2. any method but POST, or a body that is not `application/x-www-form-urlencoded` → 400 `invalid_request`;
- * 3. a parameter given twice → 400 `invalid_request`;
- * 4. no `grant_type` → 400 `invalid_request`;
- * 5. client authentication → 401 `invalid_client` / 400 `invalid_request` / 429 (Client_Authenticator);
- * 6. unknown `grant_type` → 400 `unsupported_grant_type`;
- * 7. grant type not in the client's registered `grant_types` → 400 `unauthorized_client`;
- * 8. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
+ * 2. any method but POST (HEAD included) → 405 `invalid_request` with `Allow: POST` (RFC 9110 §15.5.6);
+ * 3. a body that is not `application/x-www-form-urlencoded` → 400 `invalid_request`;
+ * 4. a parameter given twice → 400 `invalid_request`;
+ * 5. no `grant_type` → 400 `invalid_request`;
+ * 6. client authentication → 401 `invalid_client` / 400 `invalid_request` / 429 (Client_Authenticator);
+ * 7. unknown `grant_type` → 400 `unsupported_grant_type`;
+ * 8. grant type not in the client's registered `grant_types` → 400 `unauthorized_client`;
+ * 9. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
  *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
  *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
- * 9. the handler's own checks (e.g. `invalid_grant`).
+ * 10. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
 
 	/**
-	 * Registers /token for every method, so that a wrong method is answered in RFC format.
+	 * Registers /token for every method, so that a wrong method is answered in RFC format
+	 * (405, OAuth_Error::method_not_allowed(); Plugin::filter_allow_header() keeps `Allow: POST`).
 	 * No `args`: parameters are validated in handle() so that errors stay RFC 6749 §5.2.
 	 */
 	public function register_routes(): void {
@@ -114,7 +116,7 @@ final class Token_Controller {
 	public static function process( \WP_REST_Request $request ): array {
 		Https_Policy::require_https();
 		if ( 'POST' !== strtoupper( (string) $request->get_method() ) ) {
-			throw new OAuth_Error( 'invalid_request', __( 'The token endpoint accepts only POST requests (RFC 6749 §3.2).', 'wp-oauth' ) );
+			throw OAuth_Error::method_not_allowed( __( 'The token endpoint accepts only POST requests (RFC 6749 §3.2).', 'wp-oauth' ) );
 		}
 		$params = Client_Authenticator::form_body_params( $request, __( 'The token request must be sent as application/x-www-form-urlencoded (RFC 6749 §4.1.3).', 'wp-oauth' ) );
 		$grant  = isset( $params['grant_type'] ) ? (string) $params['grant_type'] : '';
