@@ -68,6 +68,7 @@ final class Plugin {
 		// Screens.
 		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null ),
 		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null ),
+		array( 'admin_menu', Admin_Service_Accounts::class, 'add_page', 10, 1, null ),
 		array( 'admin_post_wpoa_rotate_key', Key_Rotation::class, 'handle_rotate', 10, 1, null ),
 		array( 'show_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
 		array( 'edit_user_profile', Profile_Grants::class, 'render', 20, 1, null ),

@@ -35,7 +35,7 @@ final class DiscoveryTest extends PHPUnit\Framework\TestCase
         $this->assertSame("$site/wp-json/wp-oauth/v1/jwks", $meta['jwks_uri']);
         $this->assertSame(['code'], $meta['response_types_supported']);
         $this->assertSame(['query'], $meta['response_modes_supported']);
-        $this->assertSame(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'], $meta['grant_types_supported']);
+        $this->assertSame(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials'], $meta['grant_types_supported']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/device_authorization", $meta['device_authorization_endpoint']);
         $this->assertSame(['S256'], $meta['code_challenge_methods_supported']);
         $this->assertSame(['none', 'client_secret_basic', 'client_secret_post'], $meta['token_endpoint_auth_methods_supported']);

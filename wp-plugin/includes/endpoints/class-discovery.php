@@ -61,7 +61,7 @@ final class Discovery {
 			'scopes_supported'                      => Scopes::supported(),
 			'response_types_supported'              => array( 'code' ),
 			'response_modes_supported'              => array( 'query' ),
-			'grant_types_supported'                 => array( 'authorization_code', 'refresh_token', Client_Metadata::DEVICE_CODE_GRANT ),
+			'grant_types_supported'                 => array( 'authorization_code', 'refresh_token', Client_Metadata::DEVICE_CODE_GRANT, 'client_credentials' ),
 			'token_endpoint_auth_methods_supported' => $auth_methods,
 			'revocation_endpoint'                   => Urls::revocation_endpoint(),
 			'revocation_endpoint_auth_methods_supported' => $auth_methods,
