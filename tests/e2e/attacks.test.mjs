@@ -781,10 +781,10 @@ test('device authorization grant: stolen, forged and injected device codes; CSRF
     { name: 'device authorization with a scope beyond the set', ref: 'RFC 8628 §3.1, RFC 6749 §3.3', run: async () => assertOAuthError(await post(deviceEndpoint, form({ client_id: D.client_id, scope: 'read admin' })), 400, 'invalid_scope') },
     { name: 'device authorization by GET', ref: 'RFC 8628 §3.1 (POST)', run: async () => assertOAuthError(await raw('GET', `${deviceEndpoint}?client_id=${D.client_id}`, { headers: { accept: 'application/json' } }), 400, 'invalid_request') },
     { name: 'device authorization with a JSON body', ref: 'RFC 8628 §3.1 (form-encoded)', run: async () => assertOAuthError(await postJson(deviceEndpoint, { client_id: D.client_id }), 400, 'invalid_request') },
-    { name: 'client_credentials by a public client', ref: 'RFC 6749 §4.4, §5.2', run: async () => assertOAuthError(await post(as.token_endpoint, form({ grant_type: 'client_credentials', client_id: A.client_id })), 400, 'unsupported_grant_type') },
-    { name: 'client_credentials by a confidential client', ref: 'RFC 6749 §4.4.2', run: async () => {
+    { name: 'client_credentials by a public client', ref: 'RFC 6749 §4.4, §5.2', run: async () => assertOAuthError(await post(as.token_endpoint, form({ grant_type: 'client_credentials', client_id: A.client_id })), 400, 'unauthorized_client') },
+    { name: 'client_credentials by a self-registered confidential client (never bound to a service account)', ref: 'RFC 6749 §4.4.2, §5.2', run: async () => {
       const res = await post(as.token_endpoint, form({ grant_type: 'client_credentials', scope: 'full' }), { authorization: `Basic ${Buffer.from(`${encodeURIComponent(C.client_id)}:${encodeURIComponent(C.client_secret)}`).toString('base64')}` });
-      assertOAuthError(res, 400, 'unsupported_grant_type');
+      assertOAuthError(res, 400, 'unauthorized_client');
     } },
     { name: 'registration asking for client_credentials', ref: 'RFC 7591 §3.2.2', run: async () => assertOAuthError(await postJson(as.registration_endpoint, { client_name: 'svc', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' }), 400, 'invalid_client_metadata') },
     { name: 'registration of response_types code without the code flow', ref: 'RFC 7591 §2.1', run: async () => assertOAuthError(await postJson(as.registration_endpoint, { client_name: 'x', grant_types: [GRANT], response_types: ['code'], token_endpoint_auth_method: 'none' }), 400, 'invalid_client_metadata') },
