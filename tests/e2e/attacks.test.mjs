@@ -67,7 +67,8 @@ function counts() {
   const [row] = dbQuery(`SELECT
     (SELECT COUNT(*) FROM wp_oauth_clients) clients, (SELECT COUNT(*) FROM wp_oauth_codes) codes,
     (SELECT COUNT(*) FROM wp_oauth_grants) grants, (SELECT COUNT(*) FROM wp_oauth_refresh_tokens) refresh_tokens,
-    (SELECT COUNT(*) FROM wp_oauth_revoked_tokens) revoked_tokens, (SELECT COUNT(*) FROM wp_users) users`);
+    (SELECT COUNT(*) FROM wp_oauth_revoked_tokens) revoked_tokens, (SELECT COUNT(*) FROM wp_oauth_device_codes) device_codes,
+    (SELECT COUNT(*) FROM wp_users) users`);
   return row;
 }
 
@@ -793,6 +794,75 @@ test('SQL metacharacters and null bytes in every parameter: the normal RFC error
   assert.equal(reg.body.client_name, name);
   const [row] = dbQuery(`SELECT COUNT(*) n FROM wp_oauth_clients WHERE client_id = '${reg.body.client_id.replace(/[^A-Za-z0-9_-]/g, '')}'`);
   assert.equal(row.n, '1');
+});
+
+// ---------------------------------------------------------------- 7b. device authorization grant, client_credentials
+
+test('device authorization grant: stolen, forged and injected device codes; CSRF on the verification page; client_credentials', { concurrency: 4 }, async (t) => {
+  clearAuthFailCounters();
+  const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+  const deviceEndpoint = as.device_authorization_endpoint;
+  assert.equal(deviceEndpoint, `${site.url}/wp-json/wp-oauth/v1/device_authorization`);
+  const regDevice = async (name) => {
+    const r = await postJson(as.registration_endpoint, { client_name: name, grant_types: [GRANT, 'refresh_token'], token_endpoint_auth_method: 'none' });
+    assert.equal(r.status, 201, r.text);
+    return r.body;
+  };
+  const D = await regDevice('attack device D');
+  const E = await regDevice('attacker device E');
+  const started = await post(deviceEndpoint, form({ client_id: D.client_id, scope: 'read' }));
+  assert.equal(started.status, 200, started.text);
+  const { device_code: deviceCode, user_code: userCode } = started.body;
+  secrets.add(deviceCode);
+  const flipped = deviceCode.slice(0, -1) + (deviceCode.endsWith('A') ? 'B' : 'A');
+  const poll = (clientId, code) => post(as.token_endpoint, form({ grant_type: GRANT, client_id: clientId, device_code: code }));
+  const before0 = counts();
+  const page = browser.page;
+  const verify = `${site.url}/wp-login.php?action=oauth_device`;
+  const cases = [
+    { name: 'device code polled by another device client', ref: 'RFC 8628 §3.4, RFC 6749 §5.2', run: async () => assertOAuthError(await poll(E.client_id, deviceCode), 400, 'invalid_grant') },
+    { name: 'device code polled by a client not registered for the grant', ref: 'RFC 6749 §5.2 unauthorized_client', run: async () => assertOAuthError(await poll(A.client_id, deviceCode), 400, 'unauthorized_client') },
+    { name: 'device code with one character changed', ref: 'RFC 8628 §3.5', run: async () => assertOAuthError(await poll(D.client_id, flipped), 400, 'invalid_grant') },
+    { name: 'the user code presented as the device code', ref: 'RFC 8628 §3.2', run: async () => assertOAuthError(await poll(D.client_id, userCode), 400, 'invalid_grant') },
+    { name: 'device_code missing', ref: 'RFC 6749 §5.2 invalid_request', run: async () => assertOAuthError(await post(as.token_endpoint, form({ grant_type: GRANT, client_id: D.client_id })), 400, 'invalid_request') },
+    { name: 'device_code given twice', ref: 'RFC 6749 §3.2', run: async () => assertOAuthError(await post(as.token_endpoint, `grant_type=${encodeURIComponent(GRANT)}&client_id=${D.client_id}&device_code=${deviceCode}&device_code=${flipped}`), 400, 'invalid_request') },
+    { name: 'device authorization by a client registered only for the code flow', ref: 'RFC 8628 §3.1, RFC 6749 §5.2', run: async () => assertOAuthError(await post(deviceEndpoint, form({ client_id: A.client_id })), 400, 'unauthorized_client') },
+    { name: 'device authorization by an unknown client', ref: 'RFC 8628 §3.1', run: async () => assertOAuthError(await post(deviceEndpoint, form({ client_id: 'no-such-client-0123' })), 401, 'invalid_client') },
+    { name: 'device authorization with a wrong secret', ref: 'RFC 6749 §2.3.1', run: async () => {
+      const res = await post(deviceEndpoint, form({ scope: 'read' }), { authorization: `Basic ${Buffer.from(`${encodeURIComponent(C.client_id)}:wrong-secret`).toString('base64')}` });
+      assertOAuthError(res, 401, 'invalid_client');
+    } },
+    { name: 'device authorization with a scope beyond the set', ref: 'RFC 8628 §3.1, RFC 6749 §3.3', run: async () => assertOAuthError(await post(deviceEndpoint, form({ client_id: D.client_id, scope: 'read admin' })), 400, 'invalid_scope') },
+    { name: 'device authorization by GET', ref: 'RFC 8628 §3.1 (POST)', run: async () => assertOAuthError(await raw('GET', `${deviceEndpoint}?client_id=${D.client_id}`, { headers: { accept: 'application/json' } }), 400, 'invalid_request') },
+    { name: 'device authorization with a JSON body', ref: 'RFC 8628 §3.1 (form-encoded)', run: async () => assertOAuthError(await postJson(deviceEndpoint, { client_id: D.client_id }), 400, 'invalid_request') },
+    { name: 'client_credentials by a public client', ref: 'RFC 6749 §4.4, §5.2', run: async () => assertOAuthError(await post(as.token_endpoint, form({ grant_type: 'client_credentials', client_id: A.client_id })), 400, 'unauthorized_client') },
+    { name: 'client_credentials by a self-registered confidential client (never bound to a service account)', ref: 'RFC 6749 §4.4.2, §5.2', run: async () => {
+      const res = await post(as.token_endpoint, form({ grant_type: 'client_credentials', scope: 'full' }), { authorization: `Basic ${Buffer.from(`${encodeURIComponent(C.client_id)}:${encodeURIComponent(C.client_secret)}`).toString('base64')}` });
+      assertOAuthError(res, 400, 'unauthorized_client');
+    } },
+    { name: 'registration asking for client_credentials', ref: 'RFC 7591 §3.2.2', run: async () => assertOAuthError(await postJson(as.registration_endpoint, { client_name: 'svc', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' }), 400, 'invalid_client_metadata') },
+    { name: 'registration of response_types code without the code flow', ref: 'RFC 7591 §2.1', run: async () => assertOAuthError(await postJson(as.registration_endpoint, { client_name: 'x', grant_types: [GRANT], response_types: ['code'], token_endpoint_auth_method: 'none' }), 400, 'invalid_client_metadata') },
+    ...PAYLOADS.map((value, i) => ({ name: `device_code = payload #${i} ${JSON.stringify(value).slice(0, 30)}`, ref: 'OWASP A03 / RFC 6749 §5.2', run: async () => assertOAuthError(await poll(D.client_id, value), 400, 'invalid_grant') })),
+    ...PAYLOADS.map((value, i) => ({ name: `device authorization scope = payload #${i} ${JSON.stringify(value).slice(0, 30)}`, ref: 'OWASP A03 / RFC 6749 §3.3', run: async () => assertOAuthError(await post(deviceEndpoint, form({ client_id: D.client_id, scope: value })), 400, 'invalid_scope') })),
+  ];
+  await table(t, cases, { concurrency: 4 });
+  assert.deepEqual(counts(), before0, 'nothing stored');
+
+  // The verification page: framed never; a lookup without the nonce and a decision with a nonce
+  // that is not bound to the code change nothing.
+  dbQuery("DELETE FROM wp_options WHERE option_name LIKE '%wpoa\\_devfail\\_%'");
+  const shown = await page.goto(`${verify}&user_code=${encodeURIComponent(userCode)}`);
+  assert.equal(shown.headers()['x-frame-options'], 'DENY');
+  assert.match(shown.headers()['content-security-policy'], /frame-ancestors 'none'/);
+  const lookupNonce = await page.$eval('#wpoa-device-form input[name=_wpoa_nonce]', (e) => e.value);
+  const csrf = await page.request.post(verify, { form: { wpoa_step: 'lookup', user_code: userCode }, maxRedirects: 0 });
+  assert.equal(csrf.status(), 403);
+  const forged = await page.request.post(verify, { form: { wpoa_step: 'decide', user_code: userCode, _wpoa_nonce: lookupNonce, wpoa_decision: 'approve' }, maxRedirects: 0 });
+  assert.equal(forged.status(), 403);
+  const [row] = dbQuery(`SELECT status FROM wp_oauth_device_codes WHERE client_id = '${D.client_id.replace(/[^A-Za-z0-9_-]/g, '')}'`);
+  assert.equal(row.status, 'pending', 'nothing was approved');
+  assertOAuthError(await poll(D.client_id, deviceCode), 400, 'authorization_pending');
+  tally.passed++;
 });
 
 // ---------------------------------------------------------------- 8. nothing leaked, nothing broken

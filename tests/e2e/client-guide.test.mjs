@@ -133,7 +133,7 @@ test('shell example (curl) connects with a pasted redirect, refreshes and revoke
 
 test('client-guide.md shows the examples exactly as they are tested', () => {
   const guide = readFileSync(join(REPO, 'docs/client-guide.md'), 'utf8');
-  for (const file of ['js/connect.mjs', 'python/connect.py', 'shell/connect.sh']) {
+  for (const file of ['js/connect.mjs', 'js/device.mjs', 'python/connect.py', 'shell/connect.sh']) {
     const marker = `<!-- include: examples/${file} -->\n`;
     const at = guide.indexOf(marker);
     assert.ok(at >= 0, `client-guide.md includes examples/${file}`);

@@ -33,7 +33,7 @@ final class Plugin {
 	const TEXT_DOMAIN = 'wp-oauth';
 
 	/** Version of the table definitions (Schema); bump it when they change. */
-	const SCHEMA_VERSION = 1;
+	const SCHEMA_VERSION = 2;
 
 	/** Option holding the installed schema version. */
 	const SCHEMA_OPTION = 'wpoa_db_version';
@@ -71,9 +71,13 @@ final class Plugin {
 		array( 'rest_api_init', Introspection_Controller::class, 'register_routes', 10, 1, 'routes' ),
 		array( 'rest_api_init', Grants_Controller::class, 'register_routes', 10, 1, 'routes' ),
 		array( 'login_form_oauth_authorize', Authorize_Endpoint::class, 'serve', 10, 1, null ),
+		// Device authorization grant (RFC 8628): the client's endpoint and the person's page.
+		array( 'rest_api_init', Device_Authorization_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'login_form_oauth_device', Device_Verification_Endpoint::class, 'serve', 10, 1, null ),
 		// Screens.
 		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null ),
 		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null ),
+		array( 'admin_menu', Admin_Service_Accounts::class, 'add_page', 10, 1, null ),
 		array( 'admin_post_wpoa_rotate_key', Key_Rotation::class, 'handle_rotate', 10, 1, null ),
 		array( 'show_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
 		array( 'edit_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
@@ -359,7 +363,7 @@ final class Plugin {
 
 	/**
 	 * Whether this request targets one of the plugin's OAuth endpoints
-	 * (token, revocation, introspection, registration) under the REST namespace.
+	 * (token, revocation, introspection, registration, device authorization) under the REST namespace.
 	 *
 	 * Works before the REST server is loaded, from REQUEST_URI or `rest_route`.
 	 *
@@ -376,7 +380,7 @@ final class Plugin {
 			return false;
 		}
 		$endpoint = strtok( substr( $route, strlen( $ours ) ), '/' );
-		return in_array( $endpoint, array( 'token', 'revoke', 'introspect', 'register' ), true );
+		return in_array( $endpoint, array( 'token', 'revoke', 'introspect', 'register', 'device_authorization' ), true );
 	}
 
 	/**

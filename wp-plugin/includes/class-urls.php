@@ -64,6 +64,21 @@ final class Urls {
 		return site_url( 'wp-login.php?action=oauth_authorize', 'login' );
 	}
 
+	/** @return string Device authorization endpoint (RFC 8628 §3.1). */
+	public static function device_authorization_endpoint(): string {
+		return self::rest( 'device_authorization' );
+	}
+
+	/**
+	 * Verification URI of the device authorization grant (RFC 8628 §3.2): the page on
+	 * wp-login.php where a person types the user code, like the consent screen.
+	 *
+	 * @return string
+	 */
+	public static function device_verification_uri(): string {
+		return site_url( 'wp-login.php?action=oauth_device', 'login' );
+	}
+
 	/** @return string Token endpoint (RFC 6749 §3.2). */
 	public static function token_endpoint(): string {
 		return self::rest( 'token' );

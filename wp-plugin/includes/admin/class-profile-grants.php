@@ -106,7 +106,7 @@ JS;
 				<?php foreach ( $grants as $grant ) : ?>
 					<?php $item = Grants_Controller::prepare_item( $grant ); ?>
 					<tr data-grant="<?php echo esc_attr( (string) $item['id'] ); ?>">
-						<td><strong><?php echo esc_html( $item['client_name'] ); ?></strong></td>
+						<td><strong><?php echo esc_html( $item['client_name'] ); ?></strong><?php Profile_Grants::render_service_account_note( $grant ); ?></td>
 						<td>
 							<?php foreach ( $item['scopes'] as $scope ) : ?>
 								<p><strong><?php echo esc_html( $scope['label'] ); ?></strong><?php echo '' !== $scope['description'] ? ': ' . esc_html( $scope['description'] ) : ''; ?></p>
@@ -127,5 +127,30 @@ JS;
 			</p>
 		</div>
 		<?php
+	}
+
+	/**
+	 * Under an application's name: "Service account, set up by …" when the grant is an
+	 * administrator's client_credentials binding (Service_Account_Repository), so the user knows
+	 * who connected it; revoking it stops that integration until it is bound again.
+	 *
+	 * @param object $grant Grant row.
+	 */
+	public static function render_service_account_note( object $grant ): void {
+		$binding = Service_Account_Repository::find( (string) $grant->client_id );
+		if ( null === $binding || (int) $binding['grant_id'] !== (int) $grant->id ) {
+			return;
+		}
+		$admin = get_userdata( (int) $binding['bound_by'] );
+		printf(
+			'<br /><span class="description wpoa-service-account">%s</span>',
+			esc_html(
+				sprintf(
+					/* translators: %s: display name of the administrator. */
+					__( 'Service account, set up by %s', 'wp-oauth' ),
+					$admin ? $admin->display_name : __( 'an administrator', 'wp-oauth' )
+				)
+			)
+		);
 	}
 }

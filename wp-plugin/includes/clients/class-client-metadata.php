@@ -36,6 +36,9 @@ final class Client_Metadata {
 	/** Grant types we support (RFC 7591 §2). */
 	const GRANT_TYPES = array( 'authorization_code', 'refresh_token' );
 
+	/** The device authorization grant type (RFC 8628 §3.4); registered on request only, never by default. */
+	const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 	/** Response types we support (RFC 7591 §2). */
 	const RESPONSE_TYPES = array( 'code' );
 
@@ -86,20 +89,26 @@ final class Client_Metadata {
 		$out = array();
 
 		// grant_types and response_types (RFC 7591 §2.1).
-		$grant_types    = self::enum_list( $in, 'grant_types', self::GRANT_TYPES, self::GRANT_TYPES );
-		$response_types = self::enum_list( $in, 'response_types', self::RESPONSE_TYPES, self::RESPONSE_TYPES );
-		if ( ! in_array( 'authorization_code', $grant_types, true ) ) {
-			throw self::error( __( 'grant_types must include "authorization_code": it is the only way this server issues tokens to a client.', 'wp-oauth' ) );
+		// The device authorization grant (RFC 8628 §3.4) may be registered with or without the code flow.
+		$grant_types = self::enum_list( $in, 'grant_types', array_merge( self::GRANT_TYPES, array( self::DEVICE_CODE_GRANT ) ), self::GRANT_TYPES );
+		$code_flow   = in_array( 'authorization_code', $grant_types, true );
+		if ( ! $code_flow && ! in_array( self::DEVICE_CODE_GRANT, $grant_types, true ) ) {
+			throw self::error( __( 'grant_types must include "authorization_code" or "urn:ietf:params:oauth:grant-type:device_code": they are the only ways this server issues tokens to a registered client.', 'wp-oauth' ) );
 		}
-		if ( ! in_array( 'code', $response_types, true ) ) {
+		$response_types = self::enum_list( $in, 'response_types', self::RESPONSE_TYPES, $code_flow ? self::RESPONSE_TYPES : array() );
+		if ( $code_flow && ! in_array( 'code', $response_types, true ) ) {
 			throw self::error( __( 'grant_types "authorization_code" requires response_types "code" (RFC 7591 §2.1).', 'wp-oauth' ) );
 		}
+		if ( ! $code_flow && array() !== $response_types ) {
+			throw self::error( __( 'response_types "code" requires grant_types "authorization_code" (RFC 7591 §2.1).', 'wp-oauth' ) );
+		}
 
-		// redirect_uris: required, because every client uses the code flow.
-		if ( ! array_key_exists( 'redirect_uris', $in ) ) {
+		// redirect_uris: required for the code flow; a device-only client has none to send users back to.
+		if ( $code_flow && ! array_key_exists( 'redirect_uris', $in ) ) {
 			throw self::redirect_error( __( 'redirect_uris is required for the authorization code flow.', 'wp-oauth' ) );
 		}
-		$out['redirect_uris'] = self::redirect_uris( $in['redirect_uris'] );
+		$no_uris              = ! $code_flow && ( ! array_key_exists( 'redirect_uris', $in ) || array() === $in['redirect_uris'] );
+		$out['redirect_uris'] = $no_uris ? array() : self::redirect_uris( $in['redirect_uris'] );
 
 		// token_endpoint_auth_method.
 		$method = $in['token_endpoint_auth_method'] ?? 'client_secret_basic';

@@ -79,10 +79,25 @@ final class Client {
 		return '' !== $name ? $name : $this->client_id;
 	}
 
-	/** @return string[] Registered `grant_types` (default `authorization_code`, RFC 7591 §2). */
+	/**
+	 * Registered `grant_types` (default `authorization_code`, RFC 7591 §2), plus
+	 * `client_credentials` when an administrator bound this confidential, administrator-created
+	 * client to a service account (Service_Account_Repository; never through registration).
+	 *
+	 * @return string[]
+	 */
 	public function grant_types(): array {
 		$types = $this->metadata['grant_types'] ?? array( 'authorization_code' );
-		return is_array( $types ) ? array_values( array_map( 'strval', $types ) ) : array( 'authorization_code' );
+		$types = is_array( $types ) ? array_values( array_map( 'strval', $types ) ) : array( 'authorization_code' );
+		if ( $this->may_use_client_credentials() && null !== Service_Account_Repository::find( $this->client_id ) ) {
+			$types[] = 'client_credentials';
+		}
+		return $types;
+	}
+
+	/** @return bool Whether this client may ever be bound to a service account: confidential and made by an administrator. */
+	public function may_use_client_credentials(): bool {
+		return $this->is_confidential() && $this->registered_by > 0;
 	}
 
 	/** @return string The registered `scope` ceiling, or '' for "any supported scope". */

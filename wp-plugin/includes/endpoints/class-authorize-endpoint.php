@@ -413,7 +413,7 @@ final class Authorize_Endpoint {
 	 * @return string Canonical scope string.
 	 * @throws OAuth_Error `invalid_scope`.
 	 */
-	private static function resolve_scope( string $requested, Client $client ): string {
+	public static function resolve_scope( string $requested, Client $client ): string {
 		$ceiling = $client->scope();
 		$tokens  = Scopes::parse( $requested );
 		if ( array() === $tokens ) {
@@ -657,7 +657,7 @@ final class Authorize_Endpoint {
 	public static function print_styles(): void {
 		?>
 		<style>
-			.login-action-oauth_authorize #login { width: 380px; }
+			.login-action-oauth_authorize #login, .login-action-oauth_device #login { width: 380px; }
 			.wpoa-card { background: #fff; border: 1px solid #c3c4c7; box-shadow: 0 1px 3px rgba(0,0,0,.04); padding: 24px; margin-top: 20px; }
 			.wpoa-card h2 { font-size: 18px; line-height: 1.4; margin: 0 0 12px; }
 			.wpoa-card p { margin: 0 0 12px; }

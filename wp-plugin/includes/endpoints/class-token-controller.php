@@ -15,7 +15,8 @@ defined( 'ABSPATH' ) || exit;
  * client registered it — then dispatches to the Grant_Handler for `grant_type`.
  *
  * Handlers come from the filter `wpoa_grant_handlers` (default: authorization_code,
- * and refresh_token when Grant_Refresh_Token exists). Every answer is RFC 6749
+ * refresh_token, the device code of RFC 8628 §3.4, and client_credentials of RFC 6749 §4.4
+ * for confidential clients an administrator bound to a service account). Every answer is RFC 6749
  * §5.1 / §5.2 JSON with `Cache-Control: no-store`, never WordPress's error format.
  *
  * Order of checks and their errors:
@@ -72,12 +73,16 @@ final class Token_Controller {
 		$defaults = array(
 			new Grant_Authorization_Code(),
 			new Grant_Refresh_Token(),
+			new Grant_Device_Code(),
+			new Grant_Client_Credentials(),
 		);
 		/**
 		 * Filters the token endpoint's grant handlers (objects implementing Wpoa\Grant_Handler;
 		 * nulls are skipped). Add one to support another grant type.
 		 *
-		 * @param array $handlers Default: authorization_code and refresh_token.
+		 * @param array $handlers Default: authorization_code, refresh_token,
+		 *                        urn:ietf:params:oauth:grant-type:device_code (RFC 8628) and
+		 *                        client_credentials (RFC 6749 §4.4).
 		 */
 		$list = (array) apply_filters( 'wpoa_grant_handlers', $defaults );
 		$out  = array();

@@ -16,6 +16,7 @@ defined( 'ABSPATH' ) || exit;
  * 500 rows, at most `wpoa_cleanup_max_batches` = 20 batches per kind and run):
  *
  * - authorization codes expired more than an hour ago (Code_Repository::delete_expired());
+ * - device authorization requests expired more than an hour ago (Device_Code_Repository::delete_expired());
  * - refresh tokens, used or not, whose own expiry passed more than a day ago: a used
  *   token is kept as long as it would have been valid, so a replay is still detected
  *   as reuse and revokes its grant (RFC 9700 §4.14.2);
@@ -47,7 +48,7 @@ final class Cleanup {
 	 * Runs one cleanup pass.
 	 *
 	 * @param int|null $now Unix seconds to treat as "now" (tests); null for time().
-	 * @return array{codes:int, refresh_tokens:int, revoked_jtis:int, grants:int, clients:int, keys_published:int}
+	 * @return array{codes:int, refresh_tokens:int, revoked_jtis:int, grants:int, clients:int, keys_published:int, device_codes:int}
 	 *         Rows deleted per kind, and the number of keys left in the public JWKS.
 	 */
 	public static function run( $now = null ): array {
@@ -73,9 +74,11 @@ final class Cleanup {
 			'grants'         => 0,
 			'clients'        => 0,
 			'keys_published' => 0,
+			'device_codes'   => 0,
 		);
 
 		$counts['codes']          = self::batched( $batches, $limit, static fn( $n ) => Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
+		$counts['device_codes']   = self::batched( $batches, $limit, static fn( $n ) => Device_Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
 		$counts['refresh_tokens'] = self::batched( $batches, $limit, static fn( $n ) => Refresh_Token_Repository::delete_expired( $now - DAY_IN_SECONDS, $n ) );
 		$counts['revoked_jtis']   = self::batched( $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
 		$counts['grants']         = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );
@@ -96,7 +99,7 @@ final class Cleanup {
 		 * Fires after a cleanup run.
 		 *
 		 * @param array $counts Rows deleted per kind: codes, refresh_tokens, revoked_jtis, grants, clients;
-		 *                      and keys_published (keys left in the JWKS).
+		 *                      keys_published (keys left in the JWKS); device_codes.
 		 */
 		do_action( 'wpoa_cleanup_done', $counts );
 		return $counts;

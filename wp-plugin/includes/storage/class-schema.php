@@ -26,7 +26,7 @@ final class Schema {
 	/**
 	 * Table names with the site's prefix.
 	 *
-	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string}
+	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string,device_codes:string}
 	 */
 	public static function tables(): array {
 		global $wpdb;
@@ -36,6 +36,7 @@ final class Schema {
 			'grants'         => $wpdb->prefix . 'oauth_grants',
 			'refresh_tokens' => $wpdb->prefix . 'oauth_refresh_tokens',
 			'revoked_tokens' => $wpdb->prefix . 'oauth_revoked_tokens',
+			'device_codes'   => $wpdb->prefix . 'oauth_device_codes',
 		);
 	}
 
@@ -126,6 +127,27 @@ CREATE TABLE {$t['revoked_tokens']} (
   grant_id bigint(20) unsigned NOT NULL,
   expires_at bigint(20) NOT NULL,
   PRIMARY KEY  (jti),
+  KEY expires_at (expires_at)
+) $collate;
+CREATE TABLE {$t['device_codes']} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  device_code_hash char(43) NOT NULL,
+  user_code_hash char(43) NOT NULL,
+  client_id varchar(64) NOT NULL,
+  scope varchar(255) NOT NULL DEFAULT '',
+  audience varchar(255) NOT NULL DEFAULT '',
+  status varchar(20) NOT NULL DEFAULT 'pending',
+  user_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  auth_time bigint(20) NOT NULL DEFAULT 0,
+  poll_interval int(11) NOT NULL DEFAULT 5,
+  last_poll_ms bigint(20) NOT NULL DEFAULT 0,
+  created_at bigint(20) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  decided_at bigint(20) DEFAULT NULL,
+  grant_id bigint(20) unsigned DEFAULT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY device_code_hash (device_code_hash),
+  UNIQUE KEY user_code_hash (user_code_hash),
   KEY expires_at (expires_at)
 ) $collate;";
 		dbDelta( $sql );
