@@ -29,7 +29,9 @@ defined( 'ABSPATH' ) || exit;
  * 8. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
  *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
  *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
- * 9. the handler's own checks (e.g. `invalid_grant`).
+ * 9. a `DPoP` proof, when sent (RFC 9449 §5, Dpop::token_request) → 400 `invalid_dpop_proof`, or
+ *    `use_dpop_nonce` with a `DPoP-Nonce` header; a valid one binds the tokens (`token_type: DPoP`);
+ * 10. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
 
@@ -70,12 +72,14 @@ final class Token_Controller {
 		$defaults = array(
 			new Grant_Authorization_Code(),
 			new Grant_Refresh_Token(),
+			new Grant_Token_Exchange(),
 		);
 		/**
 		 * Filters the token endpoint's grant handlers (objects implementing Wpoa\Grant_Handler;
 		 * nulls are skipped). Add one to support another grant type.
 		 *
-		 * @param array $handlers Default: authorization_code and refresh_token.
+		 * @param array $handlers Default: authorization_code, refresh_token and token exchange of
+		 *                        Application Passwords (RFC 8693).
 		 */
 		$list = (array) apply_filters( 'wpoa_grant_handlers', $defaults );
 		$out  = array();
@@ -95,7 +99,13 @@ final class Token_Controller {
 	 */
 	public function handle( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
-			return OAuth_Error::json( self::process( $request ) );
+			$body    = self::process( $request );
+			$headers = array();
+			if ( null !== Dpop::bound_jkt() && Dpop::nonce_required( Dpop::AT_TOKEN ) ) {
+				// RFC 9449 §8.2: the nonce for the client's next proof.
+				$headers['DPoP-Nonce'] = Dpop::current_nonce();
+			}
+			return OAuth_Error::json( $body, 200, $headers );
 		} catch ( OAuth_Error $e ) {
 			return $e->to_response();
 		} catch ( \WpOAuth\Exception $e ) {
@@ -132,6 +142,7 @@ final class Token_Controller {
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
 			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
 		}
+		Dpop::token_request( $request );
 		return $handlers[ $grant ]->handle( $params, $client );
 	}
 }

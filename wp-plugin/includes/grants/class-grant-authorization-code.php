@@ -111,6 +111,7 @@ final class Grant_Authorization_Code implements Grant_Handler {
 					Grant_Repository::revoke( $grant_id, 'code_replay' );
 					return array( $grant_id, null, null );
 				}
+				Dpop::bind_grant( $grant_id, $client );
 				$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time );
 				$refresh = null;
 				if ( in_array( 'refresh_token', $client->grant_types(), true ) ) {

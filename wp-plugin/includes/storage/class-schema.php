@@ -26,7 +26,7 @@ final class Schema {
 	/**
 	 * Table names with the site's prefix.
 	 *
-	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string}
+	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string,dpop_proofs:string}
 	 */
 	public static function tables(): array {
 		global $wpdb;
@@ -36,6 +36,7 @@ final class Schema {
 			'grants'         => $wpdb->prefix . 'oauth_grants',
 			'refresh_tokens' => $wpdb->prefix . 'oauth_refresh_tokens',
 			'revoked_tokens' => $wpdb->prefix . 'oauth_revoked_tokens',
+			'dpop_proofs'    => $wpdb->prefix . 'oauth_dpop_proofs',
 		);
 	}
 
@@ -102,6 +103,8 @@ CREATE TABLE {$t['grants']} (
   revoked_at bigint(20) DEFAULT NULL,
   last_used_at bigint(20) DEFAULT NULL,
   last_used_ip varchar(45) DEFAULT NULL,
+  dpop_jkt char(43) DEFAULT NULL,
+  origin varchar(255) DEFAULT NULL,
   PRIMARY KEY  (id),
   KEY user_client (user_id,client_id,status),
   KEY client_status (client_id,status),
@@ -126,6 +129,12 @@ CREATE TABLE {$t['revoked_tokens']} (
   grant_id bigint(20) unsigned NOT NULL,
   expires_at bigint(20) NOT NULL,
   PRIMARY KEY  (jti),
+  KEY expires_at (expires_at)
+) $collate;
+CREATE TABLE {$t['dpop_proofs']} (
+  proof_hash char(43) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  PRIMARY KEY  (proof_hash),
   KEY expires_at (expires_at)
 ) $collate;";
 		dbDelta( $sql );
