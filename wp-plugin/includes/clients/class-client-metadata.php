@@ -34,7 +34,7 @@ final class Client_Metadata {
 	const AUTH_METHODS = array( 'none', 'client_secret_basic', 'client_secret_post' );
 
 	/** Grant types we support (RFC 7591 §2). */
-	const GRANT_TYPES = array( 'authorization_code', 'refresh_token' );
+	const GRANT_TYPES = array( 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange' ); // RFC 8693 §2.1: only on request.
 
 	/** Response types we support (RFC 7591 §2). */
 	const RESPONSE_TYPES = array( 'code' );
@@ -86,7 +86,7 @@ final class Client_Metadata {
 		$out = array();
 
 		// grant_types and response_types (RFC 7591 §2.1).
-		$grant_types    = self::enum_list( $in, 'grant_types', self::GRANT_TYPES, self::GRANT_TYPES );
+		$grant_types    = self::enum_list( $in, 'grant_types', self::GRANT_TYPES, array( 'authorization_code', 'refresh_token' ) );
 		$response_types = self::enum_list( $in, 'response_types', self::RESPONSE_TYPES, self::RESPONSE_TYPES );
 		if ( ! in_array( 'authorization_code', $grant_types, true ) ) {
 			throw self::error( __( 'grant_types must include "authorization_code": it is the only way this server issues tokens to a client.', 'wp-oauth' ) );

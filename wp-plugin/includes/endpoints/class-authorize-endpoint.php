@@ -413,7 +413,7 @@ final class Authorize_Endpoint {
 	 * @return string Canonical scope string.
 	 * @throws OAuth_Error `invalid_scope`.
 	 */
-	private static function resolve_scope( string $requested, Client $client ): string {
+	public static function resolve_scope( string $requested, Client $client ): string {
 		$ceiling = $client->scope();
 		$tokens  = Scopes::parse( $requested );
 		if ( array() === $tokens ) {
