@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
 import { fetch as undiciFetch } from 'undici';
-import { site, agent, url, wpEvalJson } from './lib/site.mjs';
+import { site, agent, url, wpEvalJson, launchBrowser } from './lib/site.mjs';
 import {
   discover, registerClient, loopbackRedirect, authorize, validateCallback, fetchOpts, verifyAccessToken,
 } from './lib/flow.mjs';
@@ -263,6 +263,68 @@ test('a bearer token is not accepted under the DPoP scheme, and still works as B
   const nonce = await currentNonce();
   const asDpop = await me(bearer.access_token, await proof(keys, { htu: url(ME), nonce, accessToken: bearer.access_token }));
   assertDpopError(asDpop, 'invalid_token', 'unbound token under the DPoP scheme');
+});
+
+test('dpop_jkt binds the authorization code to the key (RFC 9449 §10)', async () => {
+  const browser = await launchBrowser();
+  try {
+    // ES256: oauth4webapi signs Ed25519 keys with the fully-specified alg "Ed25519" (RFC 9864),
+    // which the extension does not accept yet (it knows "EdDSA"); see docs/dpop.md.
+    const key = await oauth.generateKeyPair('ES256');
+    const handle = oauth.DPoP(client, key);
+    const thumbprint = await jose.calculateJwkThumbprint(await jose.exportJWK(key.publicKey), 'sha256');
+    assert.equal(await handle.calculateThumbprint(), thumbprint);
+    const redeem = async (auth, dpop) => {
+      const callback = validateCallback(as, client, auth.params, auth.state);
+      return (await withNonceRetry(async () => {
+        const r = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, redirectUri, auth.verifier, { ...fetchOpts, DPoP: dpop });
+        return oauth.processAuthorizationCodeResponse(as, client, r);
+      })).result;
+    };
+
+    // The right key: a bound token.
+    const good = await authorize({ as, client, redirectUri, scope: 'read', browser, extra: { dpop_jkt: thumbprint } });
+    const res = await redeem(good, handle);
+    assert.equal(res.token_type, 'dpop');
+    const { payload } = await verifyAccessToken(res.access_token, as);
+    assert.deepEqual(payload.cnf, { jkt: thumbprint });
+
+    // Another key: refused, and the code is spent.
+    const stolen = await authorize({ as, client, redirectUri, scope: 'read', browser, extra: { dpop_jkt: thumbprint } });
+    await assert.rejects(redeem(stolen, DPoP), (e) => e instanceof oauth.ResponseBodyError && e.error === 'invalid_grant');
+    await assert.rejects(redeem(stolen, handle), (e) => e instanceof oauth.ResponseBodyError && e.error === 'invalid_grant');
+
+    // No proof at all.
+    const bare = await authorize({ as, client, redirectUri, scope: 'read', browser, extra: { dpop_jkt: thumbprint } });
+    const callback = validateCallback(as, client, bare.params, bare.state);
+    const r = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, redirectUri, bare.verifier, fetchOpts);
+    await assert.rejects(oauth.processAuthorizationCodeResponse(as, client, r), (e) => e.error === 'invalid_grant');
+
+    // A malformed thumbprint never reaches the user.
+    const bad = await authorize({ as, client, redirectUri, scope: 'read', browser, extra: { dpop_jkt: 'not-a-thumbprint' } });
+    assert.equal(bad.params.get('error'), 'invalid_request');
+
+    // EdDSA (alg "EdDSA", RFC 8037) proofs built by jose: code exchange and an API call.
+    const ed = await oauth.generateKeyPair('EdDSA');
+    const edJkt = await jose.calculateJwkThumbprint(await jose.exportJWK(ed.publicKey), 'sha256');
+    const edAuth = await authorize({ as, client, redirectUri, scope: 'read', browser, extra: { dpop_jkt: edJkt } });
+    const nonce = await currentNonce();
+    const tokenRes = await raw('POST', as.token_endpoint, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(ed, { alg: 'EdDSA', htm: 'POST', htu: as.token_endpoint, nonce }) },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code', code: edAuth.params.get('code'), redirect_uri: redirectUri, code_verifier: edAuth.verifier, client_id: client.client_id,
+      }).toString(),
+    });
+    assert.equal(tokenRes.status, 200, JSON.stringify(tokenRes.body));
+    assert.equal(tokenRes.body.token_type, 'DPoP');
+    assert.ok(tokenRes.headers.get('dpop-nonce'), 'a successful DPoP token response carries the next nonce');
+    assert.deepEqual((await verifyAccessToken(tokenRes.body.access_token, as)).payload.cnf, { jkt: edJkt });
+    const edMe = await me(tokenRes.body.access_token, await proof(ed, { alg: 'EdDSA', htu: url(ME), nonce, accessToken: tokenRes.body.access_token }));
+    assert.equal(edMe.status, 200, JSON.stringify(edMe.body));
+    assert.equal(edMe.body.id, site.users.author.id);
+  } finally {
+    await browser.close();
+  }
 });
 
 test('replay entries expire with their iat window and are pruned by the hourly cleanup', () => {

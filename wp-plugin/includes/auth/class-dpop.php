@@ -407,6 +407,24 @@ final class Dpop {
 	}
 
 	/**
+	 * A code requested with `dpop_jkt` is redeemed only with a proof made by that key (RFC 9449 §10).
+	 *
+	 * @param object $code Code row (with `dpop_jkt`).
+	 * @throws OAuth_Error 400 `invalid_grant` when the proof is missing or made with another key
+	 *                     (the code is spent, as for every failed redemption).
+	 */
+	public static function check_code_binding( object $code ): void {
+		$bound = isset( $code->dpop_jkt ) ? (string) $code->dpop_jkt : '';
+		if ( '' === $bound ) {
+			return;
+		}
+		if ( null === self::$bound_jkt || ! hash_equals( $bound, self::$bound_jkt ) ) {
+			self::refused( null === self::$bound_jkt ? 'missing' : 'jkt_mismatch', self::AT_TOKEN );
+			throw new OAuth_Error( 'invalid_grant', __( 'This authorization code is bound to a DPoP key (dpop_jkt): redeem it with a DPoP proof made by that key.', 'wp-oauth' ) );
+		}
+	}
+
+	/**
 	 * A refresh of a key-bound grant must come with a proof made with that key (RFC 9449 §5).
 	 *
 	 * @param object $grant Grant row (with `dpop_jkt`).

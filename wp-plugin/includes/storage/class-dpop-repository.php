@@ -22,7 +22,8 @@ defined( 'ABSPATH' ) || exit;
  *   rotated_at}; rotated with a conditional UPDATE so that two nodes rotating at once agree on
  *   one winner.
  * - **Grant binding** (RFC 9449 §5): column `dpop_jkt` of `oauth_grants`, the thumbprint a
- *   public client's refresh tokens are bound to.
+ *   public client's refresh tokens are bound to; **code binding** (§10): column `dpop_jkt` of
+ *   `oauth_codes`, from the authorization request's `dpop_jkt`.
  */
 final class Dpop_Repository {
 
@@ -139,6 +140,18 @@ final class Dpop_Repository {
 			'rotated_at' => $data['rotated_at'],
 			'raw'        => $raw,
 		);
+	}
+
+	/**
+	 * Binds an authorization code to a DPoP key (RFC 9449 §10, the `dpop_jkt` parameter).
+	 *
+	 * @param string $code The code as issued.
+	 * @param string $jkt  RFC 7638 thumbprint (43 chars).
+	 * @return bool False when the update failed.
+	 */
+	public static function bind_code( string $code, string $jkt ): bool {
+		global $wpdb;
+		return false !== $wpdb->update( Schema::tables()['codes'], array( 'dpop_jkt' => $jkt ), array( 'code_hash' => Crypto::token_hash( $code ) ), array( '%s' ), array( '%s' ) );
 	}
 
 	/**

@@ -84,6 +84,7 @@ CREATE TABLE {$t['codes']} (
   expires_at bigint(20) NOT NULL,
   used_at bigint(20) DEFAULT NULL,
   grant_id bigint(20) unsigned DEFAULT NULL,
+  dpop_jkt char(43) DEFAULT NULL,
   PRIMARY KEY  (id),
   UNIQUE KEY code_hash (code_hash),
   KEY expires_at (expires_at)
