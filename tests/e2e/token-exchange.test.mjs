@@ -133,6 +133,22 @@ test('the password with spaces (as core shows it) and the email as login work to
   assert.equal(res.headers.get('cache-control'), 'no-store');
 });
 
+test('with a DPoP proof the exchanged tokens are bound to the client key (RFC 9449)', async () => {
+  const keys = await oauth.generateKeyPair('ES256');
+  const DPoP = oauth.DPoP(client, keys);
+  const call = async () => oauth.processGenericTokenEndpointResponse(as, client, await oauth.genericTokenEndpointRequest(as, client, oauth.None(), GRANT, {
+    subject_token: `${author.login}:${password.value}`, subject_token_type: SUBJECT_TYPE,
+  }, { ...fetchOpts, DPoP }));
+  let tokens;
+  try { tokens = await call(); } catch (e) { if (!oauth.isDPoPNonceError(e)) throw e; tokens = await call(); }
+  assert.equal(tokens.token_type, 'dpop');
+  const jkt = await DPoP.calculateThumbprint();
+  const row = dbQuery(`SELECT dpop_jkt FROM wp_oauth_grants WHERE user_id = ${author.id} ORDER BY id DESC LIMIT 1`)[0];
+  assert.equal(row.dpop_jkt, jkt, 'the public client\'s grant is bound to the key');
+  const bearer = await undiciFetch(url(ME), { dispatcher: agent, headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(bearer.status, 401, 'not usable as a bearer token');
+});
+
 test('refusals answer RFC 6749 §5.2 errors and store nothing', async () => {
   const before = grantCount();
   const cases = [

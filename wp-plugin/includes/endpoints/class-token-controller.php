@@ -111,6 +111,9 @@ final class Token_Controller {
 		} catch ( \WpOAuth\Exception $e ) {
 			do_action( 'wpoa_crypto_error', 'token_endpoint', $e->getCode(), $e->getMessage() );
 			return ( new OAuth_Error( 'server_error', __( 'The token could not be issued.', 'wp-oauth' ), 500 ) )->to_response();
+		} finally {
+			// The proof's key binds this request's tokens only.
+			Dpop::reset();
 		}
 	}
 
