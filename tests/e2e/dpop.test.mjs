@@ -4,6 +4,7 @@
 // are computed by jose, never by the plugin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
 import { fetch as undiciFetch } from 'undici';
@@ -180,6 +181,24 @@ test('hand-built proofs: a good one passes, every hostile one is refused', async
   // Another algorithm family (EdDSA) from the thief: refused the same way.
   const thiefEd = await oauth.generateKeyPair('EdDSA');
   assertDpopError(await me(at, await proof(thiefEd, { alg: 'EdDSA', htu, nonce, accessToken: at })), 'invalid_token', 'key swap (EdDSA)');
+});
+
+test('the MCP profile\'s body digest (content_digest) is checked when the proof carries it', async () => {
+  const at = tokens.access_token;
+  const nonce = await currentNonce();
+  const target = url('/wp-json/wp/v2/posts');
+  const body = JSON.stringify({ title: 'DPoP digest draft', status: 'draft' });
+  const digest = (text) => `sha-256=:${createHash('sha256').update(text).digest('base64')}:`;
+  const post = async (claims) => raw('POST', target, {
+    headers: {
+      authorization: `DPoP ${at}`, 'content-type': 'application/json',
+      dpop: await proof(keys, { htm: 'POST', htu: target, nonce, accessToken: at, extra: claims }),
+    },
+    body,
+  });
+  const ok = await post({ content_digest: digest(body) });
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  assertDpopError(await post({ content_digest: digest(`${body} `) }), 'invalid_dpop_proof', 'digest of another body');
 });
 
 test('both PHP nodes share the replay store (RFC 9449 §11.1)', async () => {
