@@ -346,6 +346,20 @@ test('dpop_jkt binds the authorization code to the key (RFC 9449 §10)', async (
   }
 });
 
+test('a client registered with dpop_bound_access_tokens cannot get tokens without a proof (RFC 9449 §5.2)', async () => {
+  const bound = await registerClient({ redirect_uris: [redirectUri], dpop_bound_access_tokens: true }, { as });
+  assert.equal(bound.dpop_bound_access_tokens, true, 'the registration response echoes it');
+  const auth = await authorize({ as, client: bound, redirectUri, scope: 'read' });
+  const callback = validateCallback(as, bound, auth.params, auth.state);
+  const plain = await oauth.authorizationCodeGrantRequest(as, bound, oauth.None(), callback, redirectUri, auth.verifier, fetchOpts);
+  await assert.rejects(oauth.processAuthorizationCodeResponse(as, bound, plain), (e) => e.error === 'invalid_dpop_proof');
+  // The refusal did not spend the code: the same code with a proof works.
+  const handle = oauth.DPoP(bound, await oauth.generateKeyPair('ES256'));
+  const { result } = await withNonceRetry(async () => oauth.processAuthorizationCodeResponse(as, bound,
+    await oauth.authorizationCodeGrantRequest(as, bound, oauth.None(), callback, redirectUri, auth.verifier, { ...fetchOpts, DPoP: handle })));
+  assert.equal(result.token_type, 'dpop');
+});
+
 test('replay entries expire with their iat window and are pruned by the hourly cleanup', () => {
   const out = wpEvalJson(`
     global $wpdb;

@@ -117,6 +117,32 @@ final class DpopTest extends PHPUnit\Framework\TestCase
         $this->assertSame($k['jkt'], self::claims($ok->get_data()['access_token'])['cnf']['jkt']);
     }
 
+    public function testAClientThatRegisteredDpopBoundAccessTokensMustSendAProof(): void
+    {
+        $id = 'dp-' . strtolower(wp_generate_password(12, false));
+        $meta = \Wpoa\Client_Metadata::validate(['redirect_uris' => ['https://app.example/cb'], 'token_endpoint_auth_method' => 'none', 'dpop_bound_access_tokens' => true]);
+        $this->assertTrue($meta['dpop_bound_access_tokens']);
+        $client = \Wpoa\Client_Repository::insert(['client_id' => $id, 'token_endpoint_auth_method' => 'none', 'redirect_uris' => $meta['redirect_uris'], 'metadata' => $meta, 'registered_by' => 0]);
+        $grant = self::makeGrant($client, wpoa_user('author')->ID);
+        $token = self::makeRefreshToken($grant);
+
+        $res = $this->refresh($client, $token, null);
+        $this->assertSame(400, $res->get_status());
+        $this->assertSame('invalid_dpop_proof', $res->get_data()['error']);
+        $k = self::ecKey();
+        $ok = $this->refresh($client, $token, self::proof($k, ['htm' => 'POST', 'htu' => wpoa_site()['url'] . '/wp-json/wp-oauth/v1/token', 'nonce' => Dpop::current_nonce()]));
+        $this->assertSame(200, $ok->get_status(), 'the refusal did not spend the refresh token');
+        $this->assertSame('DPoP', $ok->get_data()['token_type']);
+
+        $this->assertArrayNotHasKey('dpop_bound_access_tokens', \Wpoa\Client_Metadata::validate(['redirect_uris' => ['https://app.example/cb'], 'dpop_bound_access_tokens' => false]));
+        try {
+            \Wpoa\Client_Metadata::validate(['redirect_uris' => ['https://app.example/cb'], 'dpop_bound_access_tokens' => 'yes']);
+            $this->fail('a string is not a boolean');
+        } catch (OAuth_Error $e) {
+            $this->assertSame('invalid_client_metadata', $e->error);
+        }
+    }
+
     /** Puts a REST request into $_SERVER as the web server would. */
     private function request(string $method, string $uri, ?string $proof): void
     {

@@ -358,13 +358,20 @@ final class Dpop {
 	 * for the tokens this request issues. Call once per token request, after client authentication.
 	 *
 	 * @param \WP_REST_Request $request The token request.
+	 * @param Client|null      $client  The authenticated client (its `dpop_bound_access_tokens`, RFC 9449 §5.2).
 	 * @return string|null The proof key's thumbprint, or null when the request carries no proof.
-	 * @throws OAuth_Error `invalid_dpop_proof` or `use_dpop_nonce` (400); Storage_Unavailable.
+	 * @throws OAuth_Error `invalid_dpop_proof` (also for a missing proof when the client registered
+	 *                     `dpop_bound_access_tokens`) or `use_dpop_nonce` (400); Storage_Unavailable.
 	 */
-	public static function token_request( \WP_REST_Request $request ): ?string {
+	public static function token_request( \WP_REST_Request $request, ?Client $client = null ): ?string {
 		self::$bound_jkt = null;
 		$headers         = $request->get_header_as_array( 'dpop' );
 		if ( null === $headers || array() === $headers ) {
+			if ( null !== $client && true === ( $client->metadata['dpop_bound_access_tokens'] ?? false ) ) {
+				// RFC 9449 §5.2: this client registered that it always uses DPoP.
+				self::refused( 'missing', self::AT_TOKEN );
+				throw new OAuth_Error( 'invalid_dpop_proof', __( 'This client registered dpop_bound_access_tokens: its token requests must carry a DPoP proof.', 'wp-oauth' ) );
+			}
 			return null;
 		}
 		$proof           = self::proof_header( implode( ',', array_map( 'strval', $headers ) ), self::AT_TOKEN );

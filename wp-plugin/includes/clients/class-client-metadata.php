@@ -74,7 +74,7 @@ final class Client_Metadata {
 	 * (RFC 7591 §2's default).
 	 *
 	 * @param mixed $input Decoded JSON (must be an object, i.e. an associative array).
-	 * @return array{redirect_uris:string[], token_endpoint_auth_method:string, grant_types:string[], response_types:string[], client_name?:string, client_uri?:string, logo_uri?:string, scope?:string, contacts?:string[], software_id?:string, software_version?:string}
+	 * @return array{redirect_uris:string[], token_endpoint_auth_method:string, grant_types:string[], response_types:string[], client_name?:string, client_uri?:string, logo_uri?:string, scope?:string, contacts?:string[], software_id?:string, software_version?:string, dpop_bound_access_tokens?:true}
 	 *               The metadata to store and return, in a stable member order.
 	 * @throws OAuth_Error `invalid_redirect_uri` or `invalid_client_metadata` (400).
 	 */
@@ -142,6 +142,16 @@ final class Client_Metadata {
 
 		if ( array_key_exists( 'contacts', $in ) ) {
 			$out['contacts'] = self::contacts( $in['contacts'] );
+		}
+
+		// RFC 9449 §5.2: the client always uses DPoP; token requests without a proof are refused.
+		if ( array_key_exists( 'dpop_bound_access_tokens', $in ) ) {
+			if ( ! is_bool( $in['dpop_bound_access_tokens'] ) ) {
+				throw self::error( __( 'dpop_bound_access_tokens must be true or false (RFC 9449 §5.2).', 'wp-oauth' ) );
+			}
+			if ( $in['dpop_bound_access_tokens'] ) {
+				$out['dpop_bound_access_tokens'] = true;
+			}
 		}
 
 		/**

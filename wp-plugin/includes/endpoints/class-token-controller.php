@@ -145,7 +145,7 @@ final class Token_Controller {
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
 			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
 		}
-		Dpop::token_request( $request );
+		Dpop::token_request( $request, $client );
 		return $handlers[ $grant ]->handle( $params, $client );
 	}
 }
