@@ -26,7 +26,7 @@ test('RFC 8414: oauth4webapi discovers the authorization server from the bare si
   assert.equal(as.introspection_endpoint, `${REST}wp-oauth/v1/introspect`);
   assert.deepEqual(as.response_types_supported, ['code']);
   assert.deepEqual(as.response_modes_supported, ['query']);
-  assert.deepEqual(as.grant_types_supported, ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials']);
+  assert.deepEqual(as.grant_types_supported, ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
   assert.equal(as.device_authorization_endpoint, `${REST}wp-oauth/v1/device_authorization`);
   assert.deepEqual(as.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(as.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);

@@ -17,7 +17,7 @@ defined( 'ABSPATH' ) || exit;
  * through. A front-end page view or an anonymous REST call loads no component at all.
  *
  * Guards (cheap checks on the raw request, no class loaded):
- * - `bearer`:     the request carries an `Authorization` header naming Bearer, or `access_token`;
+ * - `bearer`:     the request carries an `Authorization` header naming Bearer or DPoP, or `access_token`;
  * - `loaded`:     the component already runs in this request;
  * - `challenge`:  already running, or the REST response is a 401 that needs a challenge;
  * - `well_known`: the path contains `/.well-known/`;
@@ -33,7 +33,7 @@ final class Plugin {
 	const TEXT_DOMAIN = 'wp-oauth';
 
 	/** Version of the table definitions (Schema); bump it when they change. */
-	const SCHEMA_VERSION = 2;
+	const SCHEMA_VERSION = 3;
 
 	/** Option holding the installed schema version. */
 	const SCHEMA_OPTION = 'wpoa_db_version';
@@ -61,6 +61,7 @@ final class Plugin {
 		array( 'rest_post_dispatch', Bearer_Authenticator::class, 'rest_post_dispatch', 10, 3, 'challenge' ),
 		array( 'nocache_headers', Bearer_Authenticator::class, 'nocache_headers', 10, 1, 'loaded' ),
 		array( 'rest_exposed_cors_headers', self::class, 'exposed_cors_headers', 10, 1, null, true ),
+		array( 'rest_allowed_cors_headers', self::class, 'allowed_cors_headers', 10, 1, null, true ),
 		// Discovery and the OAuth endpoints.
 		array( 'parse_request', Discovery::class, 'serve_well_known', 0, 1, 'well_known' ),
 		array( 'rest_index', Discovery::class, 'add_to_rest_index', 10, 1, null ),
@@ -180,7 +181,8 @@ final class Plugin {
 
 	/**
 	 * Whether the request carries what bearer authentication reads: an `Authorization` header
-	 * that names the Bearer scheme (alone or in a list), or an `access_token` query parameter.
+	 * that names the Bearer or DPoP (RFC 9449 §7.1) scheme (alone or in a list), or an
+	 * `access_token` query parameter.
 	 * Reads the same sources as Bearer_Authenticator::authorization_header(), without loading it.
 	 *
 	 * @return bool
@@ -192,14 +194,14 @@ final class Plugin {
 		}
 		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
 			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				return false !== stripos( $_SERVER[ $key ], 'bearer' );
+				return false !== stripos( $_SERVER[ $key ], 'bearer' ) || false !== stripos( $_SERVER[ $key ], 'dpop' );
 			}
 		}
 		if ( function_exists( 'getallheaders' ) ) {
 			$headers = getallheaders();
 			foreach ( is_array( $headers ) ? $headers : array() as $name => $value ) {
 				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) ) {
-					return false !== stripos( $value, 'bearer' );
+					return false !== stripos( $value, 'bearer' ) || false !== stripos( $value, 'dpop' );
 				}
 			}
 		}
@@ -393,6 +395,19 @@ final class Plugin {
 	public static function exposed_cors_headers( $headers ) {
 		$headers   = (array) $headers;
 		$headers[] = 'WWW-Authenticate';
+		$headers[] = 'DPoP-Nonce'; // RFC 9449 §8.1: browser clients must read the nonce.
+		return array_values( array_unique( $headers ) );
+	}
+
+	/**
+	 * Lets browser clients send the `DPoP` proof header (RFC 9449 §4.1) in CORS requests.
+	 *
+	 * @param string[] $headers Allowed request header names.
+	 * @return string[]
+	 */
+	public static function allowed_cors_headers( $headers ) {
+		$headers   = (array) $headers;
+		$headers[] = 'DPoP';
 		return array_values( array_unique( $headers ) );
 	}
 

@@ -35,8 +35,9 @@ final class DiscoveryTest extends PHPUnit\Framework\TestCase
         $this->assertSame("$site/wp-json/wp-oauth/v1/jwks", $meta['jwks_uri']);
         $this->assertSame(['code'], $meta['response_types_supported']);
         $this->assertSame(['query'], $meta['response_modes_supported']);
-        $this->assertSame(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials'], $meta['grant_types_supported']);
+        $this->assertSame(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'], $meta['grant_types_supported']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/device_authorization", $meta['device_authorization_endpoint']);
+        $this->assertSame(['ES256', 'EdDSA', 'PS256', 'RS256'], $meta['dpop_signing_alg_values_supported']);
         $this->assertSame(['S256'], $meta['code_challenge_methods_supported']);
         $this->assertSame(['none', 'client_secret_basic', 'client_secret_post'], $meta['token_endpoint_auth_methods_supported']);
         $this->assertSame(['read', 'write', 'full'], $meta['scopes_supported']);
@@ -52,7 +53,7 @@ final class DiscoveryTest extends PHPUnit\Framework\TestCase
         }
         // Nothing that is not implemented.
         foreach (['userinfo_endpoint', 'end_session_endpoint', 'pushed_authorization_request_endpoint',
-            'id_token_signing_alg_values_supported', 'request_parameter_supported', 'dpop_signing_alg_values_supported'] as $absent) {
+            'id_token_signing_alg_values_supported', 'request_parameter_supported'] as $absent) {
             $this->assertArrayNotHasKey($absent, $meta);
         }
         $this->assertNotContains('implicit', $meta['grant_types_supported']);

@@ -156,7 +156,7 @@ final class CleanupTest extends PHPUnit\Framework\TestCase
         add_action('wpoa_cleanup_done', $spy);
         do_action('wpoa_cleanup');
         remove_action('wpoa_cleanup_done', $spy);
-        $this->assertSame(['codes', 'refresh_tokens', 'revoked_jtis', 'grants', 'clients', 'keys_published', 'device_codes'], array_keys($counts));
+        $this->assertSame(['codes', 'refresh_tokens', 'revoked_jtis', 'dpop_proofs', 'grants', 'clients', 'keys_published', 'device_codes'], array_keys($counts));
         $this->assertGreaterThanOrEqual(1, $counts['keys_published'], wp_json_encode($counts) . \Wpoa\Keys::public_jwks());
     }
 }

@@ -106,7 +106,17 @@ JS;
 				<?php foreach ( $grants as $grant ) : ?>
 					<?php $item = Grants_Controller::prepare_item( $grant ); ?>
 					<tr data-grant="<?php echo esc_attr( (string) $item['id'] ); ?>">
-						<td><strong><?php echo esc_html( $item['client_name'] ); ?></strong><?php Profile_Grants::render_service_account_note( $grant ); ?></td>
+						<td>
+							<strong><?php echo esc_html( $item['client_name'] ); ?></strong><?php Profile_Grants::render_service_account_note( $grant ); ?>
+							<?php if ( isset( $item['origin']['type'] ) && 'application_password' === $item['origin']['type'] ) : ?>
+								<br><span class="description wpoa-origin">
+								<?php
+								/* translators: %s: the Application Password's name. */
+								echo esc_html( sprintf( __( 'Connected with the Application Password “%s”', 'wp-oauth' ), $item['origin']['name'] ?? '' ) );
+								?>
+								</span>
+							<?php endif; ?>
+						</td>
 						<td>
 							<?php foreach ( $item['scopes'] as $scope ) : ?>
 								<p><strong><?php echo esc_html( $scope['label'] ); ?></strong><?php echo '' !== $scope['description'] ? ': ' . esc_html( $scope['description'] ) : ''; ?></p>

@@ -88,6 +88,13 @@ final class Bearer_Authenticator {
 	private $error = null;
 
 	/**
+	 * The `Authorization` scheme the token came with: `bearer` or `dpop` (RFC 9449 §7.1).
+	 *
+	 * @var string
+	 */
+	private $scheme = 'bearer';
+
+	/**
 	 * Forgets the outcome (the next determine_current_user reads the request again).
 	 * For tests and long-running processes that handle several requests.
 	 */
@@ -97,6 +104,7 @@ final class Bearer_Authenticator {
 		$this->user_id   = 0;
 		$this->claims    = array();
 		$this->error     = null;
+		$this->scheme    = 'bearer';
 	}
 
 	/**
@@ -327,7 +335,9 @@ final class Bearer_Authenticator {
 					array( 'WWW-Authenticate' => self::challenge( array( 'error' => 'invalid_request', 'error_description' => $error->getMessage() ) ) )
 				);
 			}
-			$verified       = $this->verify( $token );
+			$verified = $this->verify( $token );
+			// RFC 9449 §7: a DPoP-bound token needs the DPoP scheme and a proof made with its key.
+			Dpop::check_resource_request( $this->scheme, $token, $verified['claims'] );
 			$this->user_id  = $verified['user_id'];
 			$this->claims   = $verified['claims'];
 			$ip             = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
@@ -346,6 +356,10 @@ final class Bearer_Authenticator {
 			$this->user_id   = 0;
 			$this->claims    = array();
 			$this->error     = $e;
+			if ( 'dpop' === $this->scheme && 0 === strpos( (string) ( $e->headers['WWW-Authenticate'] ?? '' ), 'Bearer ' ) ) {
+				// A request in the DPoP scheme is answered with a DPoP challenge (RFC 9449 §7.1).
+				$e->headers['WWW-Authenticate'] = Dpop::challenge( array( 'error' => $e->error, 'error_description' => $e->getMessage() ) );
+			}
 		}
 	}
 
@@ -355,8 +369,9 @@ final class Bearer_Authenticator {
 	 * Sources, in order: `HTTP_AUTHORIZATION`, `REDIRECT_HTTP_AUTHORIZATION` (Apache
 	 * after a rewrite), `getallheaders()` (servers that hide the header from $_SERVER);
 	 * then `access_token` in the query string (RFC 6750 §2.3), refused unless the
-	 * `wpoa_allow_query_access_token` filter allows it. The scheme is
-	 * case-insensitive, surrounding whitespace is ignored, the token itself is
+	 * `wpoa_allow_query_access_token` filter allows it. The `DPoP` scheme (RFC 9449 §7.1)
+	 * is read like `Bearer` and remembered for Dpop::check_resource_request(); the
+	 * scheme is case-insensitive, surrounding whitespace is ignored, the token itself is
 	 * returned byte for byte. Other schemes (Basic for Application Passwords) are
 	 * not ours: null.
 	 *
@@ -366,19 +381,21 @@ final class Bearer_Authenticator {
 	 *                     when a token is sent by more than one method (RFC 6750 §2).
 	 */
 	public function read_credential(): ?string {
-		$header = self::authorization_header();
-		$token  = null;
+		$header       = self::authorization_header();
+		$token        = null;
+		$this->scheme = 'bearer';
 		if ( null !== $header ) {
 			$header = trim( $header, " \t" );
-			if ( 1 !== preg_match( '/^Bearer(?:[ \t]|$)/i', $header ) ) {
+			if ( 1 !== preg_match( '/^(Bearer|DPoP)(?:[ \t]|$)/i', $header, $scheme ) ) {
 				// Another scheme (Basic for Application Passwords) is not ours, unless a
-				// bearer credential hides in a list ("Basic x, Bearer y").
-				if ( 1 === preg_match( '/,[ \t]*Bearer(?:[ \t]|$)/i', $header ) ) {
+				// bearer or DPoP credential hides in a list ("Basic x, Bearer y").
+				if ( 1 === preg_match( '/,[ \t]*(Bearer|DPoP)(?:[ \t]|$)/i', $header ) ) {
 					throw self::invalid_token( 'multiple', __( 'The request carries more than one Authorization credential.', 'wp-oauth' ) );
 				}
 				return $this->query_token( null );
 			}
-			$token = trim( substr( $header, 6 ), " \t" );
+			$this->scheme = strtolower( $scheme[1] );
+			$token        = trim( substr( $header, strlen( $scheme[1] ) ), " \t" );
 			if ( '' === $token ) {
 				throw self::invalid_token( 'empty', __( 'The Authorization header carries no access token.', 'wp-oauth' ) );
 			}

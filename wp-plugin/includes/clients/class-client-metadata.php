@@ -34,7 +34,7 @@ final class Client_Metadata {
 	const AUTH_METHODS = array( 'none', 'client_secret_basic', 'client_secret_post' );
 
 	/** Grant types we support (RFC 7591 §2). */
-	const GRANT_TYPES = array( 'authorization_code', 'refresh_token' );
+	const GRANT_TYPES = array( 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange' ); // RFC 8693 §2.1: only on request.
 
 	/** The device authorization grant type (RFC 8628 §3.4); registered on request only, never by default. */
 	const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -77,7 +77,7 @@ final class Client_Metadata {
 	 * (RFC 7591 §2's default).
 	 *
 	 * @param mixed $input Decoded JSON (must be an object, i.e. an associative array).
-	 * @return array{redirect_uris:string[], token_endpoint_auth_method:string, grant_types:string[], response_types:string[], client_name?:string, client_uri?:string, logo_uri?:string, scope?:string, contacts?:string[], software_id?:string, software_version?:string}
+	 * @return array{redirect_uris:string[], token_endpoint_auth_method:string, grant_types:string[], response_types:string[], client_name?:string, client_uri?:string, logo_uri?:string, scope?:string, contacts?:string[], software_id?:string, software_version?:string, dpop_bound_access_tokens?:true}
 	 *               The metadata to store and return, in a stable member order.
 	 * @throws OAuth_Error `invalid_redirect_uri` or `invalid_client_metadata` (400).
 	 */
@@ -90,7 +90,7 @@ final class Client_Metadata {
 
 		// grant_types and response_types (RFC 7591 §2.1).
 		// The device authorization grant (RFC 8628 §3.4) may be registered with or without the code flow.
-		$grant_types = self::enum_list( $in, 'grant_types', array_merge( self::GRANT_TYPES, array( self::DEVICE_CODE_GRANT ) ), self::GRANT_TYPES );
+		$grant_types = self::enum_list( $in, 'grant_types', array_merge( self::GRANT_TYPES, array( self::DEVICE_CODE_GRANT ) ), array( 'authorization_code', 'refresh_token' ) );
 		$code_flow   = in_array( 'authorization_code', $grant_types, true );
 		if ( ! $code_flow && ! in_array( self::DEVICE_CODE_GRANT, $grant_types, true ) ) {
 			throw self::error( __( 'grant_types must include "authorization_code" or "urn:ietf:params:oauth:grant-type:device_code": they are the only ways this server issues tokens to a registered client.', 'wp-oauth' ) );
@@ -151,6 +151,16 @@ final class Client_Metadata {
 
 		if ( array_key_exists( 'contacts', $in ) ) {
 			$out['contacts'] = self::contacts( $in['contacts'] );
+		}
+
+		// RFC 9449 §5.2: the client always uses DPoP; token requests without a proof are refused.
+		if ( array_key_exists( 'dpop_bound_access_tokens', $in ) ) {
+			if ( ! is_bool( $in['dpop_bound_access_tokens'] ) ) {
+				throw self::error( __( 'dpop_bound_access_tokens must be true or false (RFC 9449 §5.2).', 'wp-oauth' ) );
+			}
+			if ( $in['dpop_bound_access_tokens'] ) {
+				$out['dpop_bound_access_tokens'] = true;
+			}
 		}
 
 		/**

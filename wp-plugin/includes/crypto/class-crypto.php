@@ -141,4 +141,20 @@ final class Crypto {
 	public static function jwt_decode( string $token, string $keys, array $options = array() ): array {
 		return wp_oauth_jwt_decode( $token, $keys, $options );
 	}
+
+	/**
+	 * Verifies a DPoP proof (RFC 9449 §4.3) against the request it came with: size, strict
+	 * base64url, `typ: dpop+jwt`, `alg` from the allow-list, a public `jwk`, the signature,
+	 * `htm`, `htu`, the `iat` window and, when given, `nonce`, `ath`, `jkt` and the MCP
+	 * profile's `content_digest`. Replay (`jti`) and nonce issuance are the caller's (Dpop).
+	 *
+	 * @param string              $proof  The `DPoP` header value.
+	 * @param array<string,mixed> $expect See wp_oauth_dpop_verify() in php-stubs/wp-oauth.php.
+	 * @return array{jkt:string, jti:string, iat:int, htm:string, htu:string, alg:string, nonce:?string, ath:?string, jwk:array<string,string>, claims:array<string,mixed>}
+	 * @throws \WpOAuth\TokenException When the proof is not valid (codes 101–130).
+	 * @throws \WpOAuth\Exception      INVALID_ARGUMENT for a bad `$expect` (a plugin bug).
+	 */
+	public static function dpop_verify( string $proof, array $expect ): array {
+		return wp_oauth_dpop_verify( $proof, $expect );
+	}
 }

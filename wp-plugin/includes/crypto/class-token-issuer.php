@@ -37,7 +37,10 @@ final class Token_Issuer {
 	 * @param int    $grant_id  Grant.
 	 * @param string $audience  `aud` (RFC 8707 resource).
 	 * @param int    $auth_time When the user authenticated.
-	 * @return array{token:string, jti:string, exp:int, expires_in:int}
+	 * When the token request carried a DPoP proof (Dpop::bound_jkt()), the token gets
+	 * `cnf: {jkt}` (RFC 9449 §6.1).
+	 *
+	 * @return array{token:string, jti:string, exp:int, expires_in:int, jkt:?string}
 	 */
 	public static function access_token( string $client_id, int $user_id, string $scope, int $grant_id, string $audience, int $auth_time ): array {
 		$now    = time();
@@ -55,6 +58,11 @@ final class Token_Issuer {
 			'auth_time' => $auth_time,
 			'grant_id'  => (string) $grant_id,
 		);
+		$jkt = Dpop::bound_jkt();
+		if ( null !== $jkt ) {
+			// RFC 9449 §6.1: the token is bound to the key of the token request's DPoP proof.
+			$claims['cnf'] = array( 'jkt' => $jkt );
+		}
 		/**
 		 * Filters the access token claims before signing. The registered claims above
 		 * must stay; add private claims only.
@@ -68,6 +76,7 @@ final class Token_Issuer {
 			'jti'        => $jti,
 			'exp'        => $now + $ttl,
 			'expires_in' => $ttl,
+			'jkt'        => $jkt,
 		);
 	}
 
@@ -127,7 +136,7 @@ final class Token_Issuer {
 	public static function response( array $access, ?string $refresh_token, string $scope ): array {
 		$body = array(
 			'access_token' => $access['token'],
-			'token_type'   => 'Bearer',
+			'token_type'   => empty( $access['jkt'] ) ? 'Bearer' : 'DPoP', // RFC 9449 §5.
 			'expires_in'   => $access['expires_in'],
 		);
 		if ( null !== $refresh_token ) {

@@ -57,7 +57,7 @@ final class Authorize_Endpoint {
 	const DECISION_FIELD = 'wpoa_decision';
 
 	/** The request parameters this endpoint reads (others are ignored, RFC 6749 §3.1). */
-	const PARAMS = array( 'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'resource', 'prompt' );
+	const PARAMS = array( 'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'resource', 'prompt', 'dpop_jkt' );
 
 	/** Accepted `prompt` values (OpenID Connect Core §3.1.2.1; select_account is a no-op here). */
 	const PROMPTS = array( 'none', 'login', 'consent', 'select_account' );
@@ -254,6 +254,9 @@ final class Authorize_Endpoint {
 				'auth_time'      => self::auth_time(),
 			)
 		);
+		if ( null !== $code && null !== ( $req['dpop_jkt'] ?? null ) && ! Dpop_Repository::bind_code( $code, $req['dpop_jkt'] ) ) {
+			$code = null;
+		}
 		if ( null === $code ) {
 			return self::error_redirect( $req['redirect_uri'], new OAuth_Error( 'server_error', __( 'The authorization could not be stored. Try again.', 'wp-oauth' ) ), $req['state'], ! $auto );
 		}
@@ -395,12 +398,19 @@ final class Authorize_Endpoint {
 			throw new OAuth_Error( 'invalid_request', __( 'prompt=none cannot be combined with other prompt values.', 'wp-oauth' ) );
 		}
 
+		// RFC 9449 §10: the code will only be redeemed with a DPoP proof made by this key.
+		$dpop_jkt = $one( 'dpop_jkt' );
+		if ( '' !== $dpop_jkt && ! preg_match( '/^[A-Za-z0-9_-]{43}$/D', $dpop_jkt ) ) {
+			throw new OAuth_Error( 'invalid_request', __( 'The dpop_jkt parameter must be the 43-character base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 §10).', 'wp-oauth' ) );
+		}
+
 		return array(
 			'scope'          => $scope,
 			'code_challenge' => $challenge,
 			'audience'       => Urls::audience(),
 			'resource'       => $resource,
 			'prompt'         => $prompt,
+			'dpop_jkt'       => '' === $dpop_jkt ? null : $dpop_jkt,
 		);
 	}
 
@@ -454,6 +464,9 @@ final class Authorize_Endpoint {
 	 */
 	public static function nonce_action( array $req ): string {
 		$bound = array( $req['client_id'], $req['redirect_uri'], $req['scope'], $req['state'], $req['code_challenge'], $req['audience'], $req['resource'] );
+		if ( null !== ( $req['dpop_jkt'] ?? null ) ) {
+			$bound[] = $req['dpop_jkt'];
+		}
 		return 'wpoa_authorize|' . hash( 'sha256', (string) wp_json_encode( $bound ) );
 	}
 
@@ -477,6 +490,9 @@ final class Authorize_Endpoint {
 		}
 		if ( null !== $req['resource'] ) {
 			$fields['resource'] = $req['resource'];
+		}
+		if ( null !== ( $req['dpop_jkt'] ?? null ) ) {
+			$fields['dpop_jkt'] = $req['dpop_jkt'];
 		}
 		return $fields;
 	}

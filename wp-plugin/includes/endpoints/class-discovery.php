@@ -61,13 +61,14 @@ final class Discovery {
 			'scopes_supported'                      => Scopes::supported(),
 			'response_types_supported'              => array( 'code' ),
 			'response_modes_supported'              => array( 'query' ),
-			'grant_types_supported'                 => array( 'authorization_code', 'refresh_token', Client_Metadata::DEVICE_CODE_GRANT, 'client_credentials' ),
+			'grant_types_supported'                 => array( 'authorization_code', 'refresh_token', Client_Metadata::DEVICE_CODE_GRANT, 'client_credentials', Grant_Token_Exchange::GRANT_TYPE ),
 			'token_endpoint_auth_methods_supported' => $auth_methods,
 			'revocation_endpoint'                   => Urls::revocation_endpoint(),
 			'revocation_endpoint_auth_methods_supported' => $auth_methods,
 			'introspection_endpoint'                => Urls::introspection_endpoint(),
 			'introspection_endpoint_auth_methods_supported' => array( 'client_secret_basic', 'client_secret_post' ),
 			'code_challenge_methods_supported'      => array( 'S256' ),
+			'dpop_signing_alg_values_supported'     => Dpop::algs(), // RFC 9449 §5.1.
 			'authorization_response_iss_parameter_supported' => true,
 			'protected_resources'                   => array( Urls::audience() ),
 		);
@@ -93,6 +94,7 @@ final class Discovery {
 			'resource'                 => Urls::audience(),
 			'authorization_servers'    => array( Urls::issuer() ),
 			'bearer_methods_supported' => array( 'header' ),
+			'dpop_signing_alg_values_supported' => Dpop::algs(), // RFC 9728 §2, RFC 9449 §5.1.
 			'scopes_supported'         => Scopes::supported(),
 			'resource_name'            => wp_specialchars_decode( (string) get_bloginfo( 'name' ), ENT_QUOTES ),
 			'resource_documentation'   => 'https://developer.wordpress.org/rest-api/',

@@ -215,6 +215,7 @@ final class Grants_Controller {
 			'last_used_ip' => null !== $grant->last_used_ip ? (string) $grant->last_used_ip : null,
 			'expires_at'   => (int) $grant->expires_at,
 			'current'      => $current,
+			'origin'       => Exchange_Repository::origin( $grant ),
 		);
 	}
 }

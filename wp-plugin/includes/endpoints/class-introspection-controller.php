@@ -142,12 +142,12 @@ final class Introspection_Controller {
 		if ( null === $user ) {
 			return null;
 		}
-		return array(
+		$members = array(
 			'active'     => true,
 			'scope'      => (string) ( $claims['scope'] ?? '' ),
 			'client_id'  => (string) $claims['client_id'],
 			'username'   => $user->user_login,
-			'token_type' => 'Bearer',
+			'token_type' => isset( $claims['cnf'] ) ? 'DPoP' : 'Bearer',
 			'exp'        => (int) $claims['exp'],
 			'iat'        => (int) ( $claims['iat'] ?? 0 ),
 			'sub'        => (string) $claims['sub'],
@@ -155,6 +155,11 @@ final class Introspection_Controller {
 			'iss'        => (string) $claims['iss'],
 			'jti'        => (string) $claims['jti'],
 		);
+		if ( isset( $claims['cnf']['jkt'] ) && is_string( $claims['cnf']['jkt'] ) ) {
+			// RFC 9449 §6.2, RFC 7800 §3.1: the key the token is bound to.
+			$members['cnf'] = array( 'jkt' => $claims['cnf']['jkt'] );
+		}
+		return $members;
 	}
 
 	/**

@@ -31,6 +31,8 @@ defined( 'ABSPATH' ) || exit;
  * 9. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
  *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
  *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
+ * 9. a `DPoP` proof, when sent (RFC 9449 §5, Dpop::token_request) → 400 `invalid_dpop_proof`, or
+ *    `use_dpop_nonce` with a `DPoP-Nonce` header; a valid one binds the tokens (`token_type: DPoP`);
  * 10. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
@@ -75,14 +77,16 @@ final class Token_Controller {
 			new Grant_Refresh_Token(),
 			new Grant_Device_Code(),
 			new Grant_Client_Credentials(),
+			new Grant_Token_Exchange(),
 		);
 		/**
 		 * Filters the token endpoint's grant handlers (objects implementing Wpoa\Grant_Handler;
 		 * nulls are skipped). Add one to support another grant type.
 		 *
 		 * @param array $handlers Default: authorization_code, refresh_token,
-		 *                        urn:ietf:params:oauth:grant-type:device_code (RFC 8628) and
-		 *                        client_credentials (RFC 6749 §4.4).
+		 *                        urn:ietf:params:oauth:grant-type:device_code (RFC 8628),
+		 *                        client_credentials (RFC 6749 §4.4) and token exchange of
+		 *                        Application Passwords (RFC 8693).
 		 */
 		$list = (array) apply_filters( 'wpoa_grant_handlers', $defaults );
 		$out  = array();
@@ -102,12 +106,21 @@ final class Token_Controller {
 	 */
 	public function handle( \WP_REST_Request $request ): \WP_REST_Response {
 		try {
-			return OAuth_Error::json( self::process( $request ) );
+			$body    = self::process( $request );
+			$headers = array();
+			if ( null !== Dpop::bound_jkt() && Dpop::nonce_required( Dpop::AT_TOKEN ) ) {
+				// RFC 9449 §8.2: the nonce for the client's next proof.
+				$headers['DPoP-Nonce'] = Dpop::current_nonce();
+			}
+			return OAuth_Error::json( $body, 200, $headers );
 		} catch ( OAuth_Error $e ) {
 			return $e->to_response();
 		} catch ( \WpOAuth\Exception $e ) {
 			do_action( 'wpoa_crypto_error', 'token_endpoint', $e->getCode(), $e->getMessage() );
 			return ( new OAuth_Error( 'server_error', __( 'The token could not be issued.', 'wp-oauth' ), 500 ) )->to_response();
+		} finally {
+			// The proof's key binds this request's tokens only.
+			Dpop::reset();
 		}
 	}
 
@@ -139,6 +152,7 @@ final class Token_Controller {
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
 			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
 		}
+		Dpop::token_request( $request, $client );
 		return $handlers[ $grant ]->handle( $params, $client );
 	}
 }

@@ -21,8 +21,9 @@ defined( 'ABSPATH' ) || exit;
  *   (reason `code_replay`, RFC 6749 §4.1.2) with every access and refresh token it issued;
  *   action `wpoa_code_replayed`;
  * - it expired (60 s), was issued to another client, `redirect_uri` differs, `code_verifier`
- *   is missing, malformed (RFC 7636 §4.1) or does not match the S256 challenge, or the user
- *   no longer exists (or left this site) → `invalid_grant`.
+ *   is missing, malformed (RFC 7636 §4.1) or does not match the S256 challenge, the code was
+ *   bound to a DPoP key (`dpop_jkt`, RFC 9449 §10) and the request's proof is missing or made
+ *   with another key, or the user no longer exists (or left this site) → `invalid_grant`.
  *
  * `redirect_uri` (RFC 6749 §4.1.3): when present it must equal the code's exactly. It may be
  * omitted only when the client has exactly one registered redirect URI and the code was sent
@@ -88,6 +89,7 @@ final class Grant_Authorization_Code implements Grant_Handler {
 		if ( ! $ok ) {
 			throw self::invalid_grant( __( 'The code_verifier does not match the code_challenge.', 'wp-oauth' ) );
 		}
+		Dpop::check_code_binding( $row );
 		$user_id = (int) $row->user_id;
 		$user    = get_userdata( $user_id );
 		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
@@ -111,6 +113,7 @@ final class Grant_Authorization_Code implements Grant_Handler {
 					Grant_Repository::revoke( $grant_id, 'code_replay' );
 					return array( $grant_id, null, null );
 				}
+				Dpop::bind_grant( $grant_id, $client );
 				$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time );
 				$refresh = null;
 				if ( in_array( 'refresh_token', $client->grant_types(), true ) ) {

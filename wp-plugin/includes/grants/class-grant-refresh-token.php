@@ -78,6 +78,7 @@ final class Grant_Refresh_Token implements Grant_Handler {
 		}
 
 		$scope = self::narrowed_scope( $requested, (string) $row->scope );
+		Dpop::check_grant_binding( $grant );
 
 		$new = Refresh_Token_Repository::rotate( $row, (string) $row->scope, (int) $grant->expires_at );
 		if ( null === $new ) {

@@ -21,6 +21,7 @@ defined( 'ABSPATH' ) || exit;
  *   token is kept as long as it would have been valid, so a replay is still detected
  *   as reuse and revokes its grant (RFC 9700 §4.14.2);
  * - deny-listed access-token ids whose token expired (plus the verification leeway);
+ * - DPoP proof `jti`s whose `iat` window has closed (RFC 9449 §11.1; Dpop_Repository);
  * - grants revoked, or past their absolute expiry, more than
  *   `wpoa_cleanup_grant_retention` seconds ago (default 30 days: the profile and
  *   security logs can still name them meanwhile), with their refresh tokens;
@@ -48,7 +49,7 @@ final class Cleanup {
 	 * Runs one cleanup pass.
 	 *
 	 * @param int|null $now Unix seconds to treat as "now" (tests); null for time().
-	 * @return array{codes:int, refresh_tokens:int, revoked_jtis:int, grants:int, clients:int, keys_published:int, device_codes:int}
+	 * @return array{codes:int, refresh_tokens:int, revoked_jtis:int, dpop_proofs:int, grants:int, clients:int, keys_published:int, device_codes:int}
 	 *         Rows deleted per kind, and the number of keys left in the public JWKS.
 	 */
 	public static function run( $now = null ): array {
@@ -71,6 +72,7 @@ final class Cleanup {
 			'codes'          => 0,
 			'refresh_tokens' => 0,
 			'revoked_jtis'   => 0,
+			'dpop_proofs'    => 0,
 			'grants'         => 0,
 			'clients'        => 0,
 			'keys_published' => 0,
@@ -81,6 +83,7 @@ final class Cleanup {
 		$counts['device_codes']   = self::batched( $batches, $limit, static fn( $n ) => Device_Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
 		$counts['refresh_tokens'] = self::batched( $batches, $limit, static fn( $n ) => Refresh_Token_Repository::delete_expired( $now - DAY_IN_SECONDS, $n ) );
 		$counts['revoked_jtis']   = self::batched( $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
+		$counts['dpop_proofs']    = self::batched( $batches, $limit, static fn( $n ) => Dpop_Repository::delete_expired_proofs( $now, $n ) );
 		$counts['grants']         = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );
 
 		if ( method_exists( Client_Repository::class, 'delete_never_authorized' ) ) {
@@ -98,7 +101,7 @@ final class Cleanup {
 		/**
 		 * Fires after a cleanup run.
 		 *
-		 * @param array $counts Rows deleted per kind: codes, refresh_tokens, revoked_jtis, grants, clients;
+		 * @param array $counts Rows deleted per kind: codes, refresh_tokens, revoked_jtis, dpop_proofs, grants, clients;
 		 *                      keys_published (keys left in the JWKS); device_codes.
 		 */
 		do_action( 'wpoa_cleanup_done', $counts );

@@ -26,7 +26,7 @@ final class Schema {
 	/**
 	 * Table names with the site's prefix.
 	 *
-	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string,device_codes:string}
+	 * @return array{clients:string,codes:string,grants:string,refresh_tokens:string,revoked_tokens:string,device_codes:string,dpop_proofs:string}
 	 */
 	public static function tables(): array {
 		global $wpdb;
@@ -37,6 +37,7 @@ final class Schema {
 			'refresh_tokens' => $wpdb->prefix . 'oauth_refresh_tokens',
 			'revoked_tokens' => $wpdb->prefix . 'oauth_revoked_tokens',
 			'device_codes'   => $wpdb->prefix . 'oauth_device_codes',
+			'dpop_proofs'    => $wpdb->prefix . 'oauth_dpop_proofs',
 		);
 	}
 
@@ -84,6 +85,7 @@ CREATE TABLE {$t['codes']} (
   expires_at bigint(20) NOT NULL,
   used_at bigint(20) DEFAULT NULL,
   grant_id bigint(20) unsigned DEFAULT NULL,
+  dpop_jkt char(43) DEFAULT NULL,
   PRIMARY KEY  (id),
   UNIQUE KEY code_hash (code_hash),
   KEY expires_at (expires_at)
@@ -103,6 +105,8 @@ CREATE TABLE {$t['grants']} (
   revoked_at bigint(20) DEFAULT NULL,
   last_used_at bigint(20) DEFAULT NULL,
   last_used_ip varchar(45) DEFAULT NULL,
+  dpop_jkt char(43) DEFAULT NULL,
+  origin varchar(255) DEFAULT NULL,
   PRIMARY KEY  (id),
   KEY user_client (user_id,client_id,status),
   KEY client_status (client_id,status),
@@ -148,6 +152,12 @@ CREATE TABLE {$t['device_codes']} (
   PRIMARY KEY  (id),
   UNIQUE KEY device_code_hash (device_code_hash),
   UNIQUE KEY user_code_hash (user_code_hash),
+  KEY expires_at (expires_at)
+) $collate;
+CREATE TABLE {$t['dpop_proofs']} (
+  proof_hash char(43) NOT NULL,
+  expires_at bigint(20) NOT NULL,
+  PRIMARY KEY  (proof_hash),
   KEY expires_at (expires_at)
 ) $collate;";
 		dbDelta( $sql );
