@@ -588,6 +588,17 @@ fn proof_key(header: &Map<String, Value>, alg: Alg) -> Result<(Jwk, ParsedKey)> 
     Ok((jwk, key))
 }
 
+/// The algorithm a proof header names. Besides the JWA names of [`Alg::parse`], accepts
+/// `Ed25519`, the fully-specified name of EdDSA over Ed25519 (RFC 9864 §2.2) that current
+/// clients put in proofs made with Ed25519 keys; it verifies exactly as `EdDSA` does.
+/// Errors: [`Error::UnsupportedAlgorithm`].
+pub fn proof_alg(name: &str) -> Result<Alg> {
+    match name {
+        "Ed25519" => Ok(Alg::EdDSA),
+        other => Alg::parse(other),
+    }
+}
+
 /// Verifies a DPoP proof against the request it came with (RFC 9449 §4.3) and returns
 /// its key thumbprint, `jti`, `iat` and claims.
 ///
@@ -623,7 +634,7 @@ pub fn verify(proof: &[u8], expect: &Expect<'_>) -> Result<Proof> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
-        .and_then(|name| Alg::parse(name).ok())
+        .and_then(|name| proof_alg(name).ok())
         .filter(|alg| expect.algs.contains(alg))
         .ok_or(Error::DpopInvalidAlg)?;
     if header.contains_key("crit") {

@@ -206,3 +206,30 @@ fn garbage_never_panics() {
         assert!(dpop::verify(junk, &e).is_err());
     }
 }
+
+/// A proof whose header names `Ed25519` (RFC 9864 §2.2), as oauth4webapi sends for Ed25519 keys,
+/// signed here with ring directly from a fixed seed (not through this crate's JWT code).
+#[test]
+fn fully_specified_ed25519_name_is_accepted_as_eddsa() {
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let pair = Ed25519KeyPair::from_seed_unchecked(&[7u8; 32]).unwrap();
+    let x = b64(pair.public_key().as_ref());
+    let sign = |alg: &str| {
+        let header = format!(r#"{{"typ":"dpop+jwt","alg":"{alg}","jwk":{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}}}"#);
+        let payload = r#"{"jti":"e1d2c3","htm":"GET","htu":"https://wp.example/wp-json/wp/v2/posts","iat":1700000000}"#;
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let sig = pair.sign(input.as_bytes());
+        format!("{input}.{}", b64(sig.as_ref()))
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("htm".into(), Value::String("GET".into()));
+    m.insert("htu".into(), Value::String("https://wp.example/wp-json/wp/v2/posts".into()));
+    m.insert("now".into(), Value::from(1700000000));
+    let expect = expect_from(&[&m]).unwrap();
+    let fully = dpop::verify(sign("Ed25519").as_bytes(), &expect).unwrap();
+    let classic = dpop::verify(sign("EdDSA").as_bytes(), &expect).unwrap();
+    assert_eq!(fully.jkt, classic.jkt);
+    // The name maps to EdDSA only: an Ed25519 key under another name is still refused.
+    assert!(matches!(dpop::verify(sign("Ed448").as_bytes(), &expect), Err(Error::DpopInvalidAlg)));
+    assert!(matches!(dpop::verify(flip(&sign("Ed25519"), 2, 3).as_bytes(), &expect), Err(Error::TokenInvalidSignature)));
+}
