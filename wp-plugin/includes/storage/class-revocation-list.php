@@ -73,7 +73,10 @@ final class Revocation_List {
 	 *                   the database.
 	 */
 	public static function lookup( int $grant_id, string $jti, int $iat, int $exp ): ?bool {
-		$list = get_option( self::OPTION, false );
+		// Straight from the autoloaded options (what get_option() would return for them, without
+		// its per-call filters); get_option() only when the list is not among them.
+		$all  = wp_load_alloptions();
+		$list = isset( $all[ self::OPTION ] ) ? $all[ self::OPTION ] : get_option( self::OPTION, false );
 		if ( false === $list ) {
 			// Missing (a site that ran an older version, or a failed write deleted it): create
 			// it as overflowed, since revocations made without it are not in it.
@@ -87,7 +90,7 @@ final class Revocation_List {
 			return true;
 		}
 		// A grant this database never created (restored backup, forged with the site's key).
-		if ( $grant_id > (int) get_option( self::HIGH_WATER, 0 ) ) {
+		if ( $grant_id > (int) ( isset( $all[ self::HIGH_WATER ] ) ? $all[ self::HIGH_WATER ] : get_option( self::HIGH_WATER, 0 ) ) ) {
 			return null;
 		}
 		// A token issued under a longer lifetime than today's could outlive the entries.
