@@ -67,7 +67,7 @@ async function selectsPerRequest(token, base) {
 
 before(async () => {
   as = await discover();
-  client = await registerClient({ client_name: 'E2E revocation list', token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['https://rl.example/cb'] }, { via: 'db' });
+  client = await registerClient({ client_name: 'E2E revocation list', token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['https://rl.example/cb'], grant_types: ['authorization_code', 'refresh_token'] }, { via: 'db' });
   setList(rebuilt());
 });
 
@@ -133,4 +133,20 @@ test('when the list overflows, revoked tokens are still refused and valid ones a
     assert.equal((await me(revoked.access_token, base)).status, 401, base);
     assert.equal((await me(valid.access_token, base)).status, 200, base);
   }
+});
+
+test('last use: recorded when a token is issued (refresh), not written by bearer requests that read only the list', async () => {
+  setList(rebuilt()); // after the overflow above: the common case again
+  const m = mint();
+  const used = () => dbQuery(`SELECT last_used_at, last_used_ip FROM wp_oauth_grants WHERE id = ${Number(m.grant_id)}`)[0];
+  assert.equal((await me(m.access_token)).status, 200);
+  assert.equal((await me(m.access_token, site.node2_url)).status, 200);
+  assert.deepEqual(used(), { last_used_at: null, last_used_ip: null }, 'no write on the bearer path');
+
+  const res = await oauth.refreshTokenGrantRequest(as, client, clientAuthFor(client), m.refresh_token, fetchOpts);
+  const next = await oauth.processRefreshTokenResponse(as, client, res);
+  assert.equal((await me(next.access_token)).status, 200);
+  const row = used();
+  assert.ok(Math.abs(Number(row.last_used_at) - Date.now() / 1000) < 300, `last_used_at ${row.last_used_at}`);
+  assert.equal(row.last_used_ip, '127.0.0.1');
 });
