@@ -58,6 +58,12 @@ foreach ( array( 'determine_current_user' => \Wpoa\Bearer_Authenticator::USER_PR
 	$without[ $hook ] = $copy;
 }
 $overflowed = static fn() => 'wpoa1;o@' . ( time() + 600 );
+// The bearer check reads the list from the loaded options (the `alloptions` filter), or through
+// get_option() when it is not among them (`pre_option_…`): bearer_query overflows it in both.
+$overflowed_all = static function ( $all ) use ( $overflowed ) {
+	$all['wpoa_revocation_list'] = $overflowed();
+	return $all;
+};
 $list_now   = get_option( 'wpoa_revocation_list' );
 if ( ! is_string( $list_now ) || 1 === preg_match( '/;o@(\d+)/', $list_now, $m ) && (int) $m[1] >= time() ) {
 	throw new RuntimeException( 'the recent-revocation list is missing or overflowed: bearer would not show its common case' );
@@ -68,11 +74,12 @@ if ( ! is_string( $list_now ) || 1 === preg_match( '/;o@(\d+)/', $list_now, $m )
  *
  * @param string $mode Mode.
  */
-$prepare = static function ( string $mode ) use ( $uid, $token, $jwt, $login, $app, $auth, $enforcer, $baseline, $ours, $without, $overflowed ) {
+$prepare = static function ( string $mode ) use ( $uid, $token, $jwt, $login, $app, $auth, $enforcer, $baseline, $ours, $without, $overflowed, $overflowed_all ) {
 	global $wp_filter;
 	unset( $_SERVER['HTTP_AUTHORIZATION'], $_SERVER['PHP_AUTH_USER'], $_SERVER['PHP_AUTH_PW'] );
 	$baseline->unregister();
 	remove_filter( 'pre_option_wpoa_revocation_list', $overflowed );
+	remove_filter( 'alloptions', $overflowed_all );
 	foreach ( $ours as $hook => $h ) {
 		$wp_filter[ $hook ] = 'jwt_baseline' === $mode ? $without[ $hook ] : $h; // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited
 	}
@@ -83,6 +90,7 @@ $prepare = static function ( string $mode ) use ( $uid, $token, $jwt, $login, $a
 			break;
 		case 'bearer_query':
 			add_filter( 'pre_option_wpoa_revocation_list', $overflowed );
+			add_filter( 'alloptions', $overflowed_all );
 			// Fall through.
 		case 'bearer':
 			$_SERVER['HTTP_AUTHORIZATION'] = 'Bearer ' . $token;
@@ -146,6 +154,9 @@ for ( $i = 0; $i < $iter + 10; $i++ ) {
 		$r1  = getrusage();
 		if ( (int) $got !== $uid || is_wp_error( $err ) ) {
 			throw new RuntimeException( "$mode: user " . (int) $got . ( is_wp_error( $err ) ? ', ' . $err->get_error_code() : '' ) );
+		}
+		if ( 'bearer_query' === $mode && $count <= $queries['bearer'] && $i >= 10 ) {
+			throw new RuntimeException( 'bearer_query made no more queries than bearer: the list was not overflowed' );
 		}
 		if ( $i < 10 ) {
 			continue; // warm-up
