@@ -7,6 +7,8 @@
 # is not running and stops it again afterwards in that case. Knobs (env), defaults in brackets:
 #   BENCH_ROUNDS [5]  BENCH_DURATION [8] s  BENCH_WARMUP [5] s  BENCH_THREADS [2]
 #   BENCH_CONNECTIONS [8]  BENCH_RSS_REQUESTS [1000]  BENCH_SKIP_EXT=1 skips scripts/bench-ext.sh
+#   BENCH_COMPARE_ITER [400]  BENCH_COMPARE_CALLGRIND [1]  BENCH_IDLE_RUNS [15]  BENCH_IDLE_CALLGRIND [3]
+#   (bearer vs Application Passwords vs a stateless JWT; idle cost of the plugin: benches/stack/bench.py)
 # With the defaults the whole run takes about 9 minutes on 2 busy cores.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -40,7 +42,8 @@ cleanup() { (( started )) && bash "$REPO/scripts/down.sh" >/dev/null 2>&1 || tru
 trap cleanup EXIT
 
 cmd="make bench"
-for v in WPOA_RUN WPOA_PORT BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_THREADS BENCH_CONNECTIONS BENCH_RSS_REQUESTS; do
+for v in WPOA_RUN WPOA_PORT BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_THREADS BENCH_CONNECTIONS BENCH_RSS_REQUESTS \
+         BENCH_PROFILE_SAMPLES BENCH_COMPARE_ITER BENCH_COMPARE_CALLGRIND BENCH_IDLE_RUNS BENCH_IDLE_CALLGRIND BENCH_SKIP_EXT; do
   [ -n "${!v:-}" ] && [ "$v" != WPOA_RUN ] && cmd="$v=${!v} $cmd"
 done
 [ "$RUN" != "$REPO/.run" ] && cmd="WPOA_RUN=${RUN#"$REPO"/} $cmd"

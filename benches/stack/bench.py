@@ -13,6 +13,11 @@ Standard library only. Environment:
   BENCH_RSS_REQUESTS requests per pool before reading worker memory           [1000]
   BENCH_PROFILE_SAMPLES profiled requests per GET scenario (after 5 warm-up)    [30]
   BENCH_OUT         results directory                                         [$WPOA_RUN/bench]
+  BENCH_COMPARE_ITER calls per mode in auth-compare.php                       [400]
+  BENCH_IDLE_RUNS   CLI requests per variant for the idle cost (CPU µs)      [15]
+  BENCH_IDLE_CALLGRIND callgrind runs per variant for the idle cost          [3]
+  BENCH_COMPARE_CALLGRIND [1] count instructions per mode under callgrind (0: skip)
+  BENCH_SKIP_COMPARE=1, BENCH_SKIP_IDLE=1 skip those phases
 
 What one run measures (wrk --latency on loopback, fixed connections and duration):
   * req/s and p50/p99 latency as wrk reports them;
@@ -438,6 +443,103 @@ def micro_phase():
     return res
 
 
+def auth_compare_ir(env, n0=10, n1=30):
+    """Instructions per authentication call for each mode of auth-compare.php, under callgrind:
+    the same script run with n0 and with n1 calls of one mode; the difference divided by n1 - n0
+    leaves out WordPress's boot and the first calls (class loading). Includes the per-call set-up
+    (emptying the user caches, resetting the authenticators), the same for every mode."""
+    out = {}
+    for mode in ('jwt_baseline', 'bearer', 'bearer_query', 'app_password'):
+        counts = []
+        for n in (n0, n1):
+            e = dict(os.environ, WPOA_RUN=RUN, WPOA_EVAL_CHILD='1', WPOA_BENCH_ONLY=mode, WPOA_BENCH_ITER=str(n))
+            e.update(env)
+            with open(os.path.join(HERE, 'auth-compare.php')) as f:
+                r = subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', 'php', '-d',
+                                    'extension=' + SITE['ext_so'], os.path.join(REPO, 'scripts', 'wp-eval.php'), '-'],
+                                   stdin=f, capture_output=True, text=True, env=e, timeout=900)
+            import re
+            m = re.search(r'Collected : (\d+)', r.stderr)
+            if r.returncode != 0 or not m:
+                raise RuntimeError('callgrind auth-compare %s: %s' % (mode, r.stderr[-800:]))
+            counts.append(int(m.group(1)))
+        out[mode] = (counts[1] - counts[0]) / float(n1 - n0)
+        log('  callgrind %-13s %9.0f instructions per call' % (mode, out[mode]))
+    base = out['jwt_baseline']
+    return {'instructions': out, 'ratio': {k: v / base for k, v in out.items()}, 'calls': [n0, n1]}
+
+
+def idle_run(page, plugin, valgrind=False):
+    """One whole request in a fresh PHP CLI process (benches/stack/idle-request.php) with opcache
+    serving compiled scripts from a file cache (as a warm php-fpm worker serves them from shared
+    memory). Returns its JSON line; with valgrind=True also 'ir', the instructions callgrind counted."""
+    cache = os.path.join(OUT, 'opcache-cli')
+    os.makedirs(cache, exist_ok=True)
+    cmd = ['php', '-d', 'extension=' + SITE['ext_so'], '-d', 'opcache.enable_cli=1', '-d', 'opcache.file_cache=' + cache,
+           '-d', 'opcache.file_cache_only=1', '-d', 'opcache.validate_timestamps=0',
+           # php-fpm's shared memory verifies no checksum per request; the file cache would on every load.
+           '-d', 'opcache.file_cache_consistency_checks=0', '-d', 'display_errors=0',
+           os.path.join(HERE, 'idle-request.php'), page, plugin]
+    if valgrind:
+        cmd = ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, WPOA_RUN=RUN), timeout=600)
+    res = None
+    for line in r.stderr.splitlines():
+        if line.startswith('{'):
+            res = json.loads(line)
+    if res is None or res['bytes'] <= 0:
+        raise RuntimeError('idle-request.php %s %s: %s' % (page, plugin, r.stderr[-1500:]))
+    if res['plugin_loaded'] != (plugin == 'active'):
+        raise RuntimeError('idle-request.php %s %s: plugin loaded = %s' % (page, plugin, res['plugin_loaded']))
+    if valgrind:
+        import re
+        m = re.search(r'Collected : (\d+)', r.stderr)
+        if not m:
+            raise RuntimeError('callgrind printed no instruction count: %s' % r.stderr[-800:])
+        res['ir'] = int(m.group(1))
+    return res
+
+
+def idle_phase():
+    """What the active plugin costs requests it has nothing to do with: a front-end page and an
+    anonymous REST call, plugin active vs inactive (filtered out of active_plugins), same PHP with
+    the extension loaded. Instructions (callgrind, deterministic) are the primary figure; CPU µs
+    (getrusage, interleaved, median) gives the scale: µs = instructions × (CPU µs / instructions)
+    of the inactive request."""
+    import shutil
+    # The file cache is never revalidated (as a production opcache with validate_timestamps=0):
+    # start from an empty one so it holds the code being measured.
+    shutil.rmtree(os.path.join(OUT, 'opcache-cli'), ignore_errors=True)
+    runs = int(os.environ.get('BENCH_IDLE_RUNS', '15'))
+    vg_runs = int(os.environ.get('BENCH_IDLE_CALLGRIND', '3'))
+    out = {'runs': runs, 'callgrind_runs': vg_runs}
+    for page in ('front', 'rest'):
+        for plugin in ('active', 'inactive'):
+            idle_run(page, plugin)  # fills the opcache file cache
+        cpu = {'active': [], 'inactive': []}
+        for i in range(runs):
+            for plugin in (('active', 'inactive') if i % 2 == 0 else ('inactive', 'active')):
+                cpu[plugin].append(idle_run(page, plugin)['cpu_us'])
+        ir = {'active': [], 'inactive': []}
+        if vg_runs > 0 and subprocess.run(['which', 'valgrind'], capture_output=True).returncode == 0:
+            for i in range(vg_runs):
+                for plugin in ('active', 'inactive'):
+                    ir[plugin].append(idle_run(page, plugin, valgrind=True)['ir'])
+        row = {'cpu_us_active': statistics.median(cpu['active']), 'cpu_us_inactive': statistics.median(cpu['inactive'])}
+        row['cpu_us_diff'] = row['cpu_us_active'] - row['cpu_us_inactive']
+        if ir['active']:
+            row['ir_active'] = min(ir['active'])
+            row['ir_inactive'] = min(ir['inactive'])
+            row['ir_diff'] = row['ir_active'] - row['ir_inactive']
+            row['us_per_ir'] = row['cpu_us_inactive'] / row['ir_inactive']
+            row['us_diff_from_ir'] = row['ir_diff'] * row['us_per_ir']
+        out[page] = row
+        log('idle %-5s plugin active %.0f µs CPU, inactive %.0f µs (median of %d); instructions +%s (%s µs)' % (
+            page, row['cpu_us_active'], row['cpu_us_inactive'], runs, row.get('ir_diff', '?'),
+            ('%.1f' % row['us_diff_from_ir']) if 'us_diff_from_ir' in row else '?'))
+    return out
+
+
 def mint(kind, count, creds):
     path = os.path.join(OUT, 'bodies-%s.txt' % kind)
     wp_eval(os.path.join(HERE, 'mint.php'), {
@@ -596,6 +698,32 @@ def main():
         except RuntimeError as e:
             results['auth_breakdown'] = {'error': str(e)}
             log('auth breakdown failed: %s' % e)
+
+    if have_bearer and os.environ.get('BENCH_SKIP_COMPARE') != '1':
+        log('bearer vs Application Password vs stateless HS256 JWT, interleaved (CLI, in-process)')
+        try:
+            results['auth_compare'] = wp_eval(os.path.join(HERE, 'auth-compare.php'), {
+                'WPOA_BENCH_TOKEN': creds['users'][POSTS_USER]['bearer'],
+                'WPOA_BENCH_APP': creds['users'][POSTS_USER]['app_password'], 'WPOA_BENCH_LOGIN': POSTS_USER,
+                'WPOA_BENCH_ITER': os.environ.get('BENCH_COMPARE_ITER', '400')})
+            for mode, v in results['auth_compare']['modes'].items():
+                log('  %-13s median %6.1f µs (p25 %.1f, p75 %.1f)  CPU %6.1f µs  %d queries  ×%.2f of the JWT baseline' % (
+                    mode, v['median_us'], v['p25_us'], v['p75_us'], v['cpu_mean_us'], v['queries'], v['ratio_median']))
+            if os.environ.get('BENCH_COMPARE_CALLGRIND', '1') == '1' and subprocess.run(['which', 'valgrind'], capture_output=True).returncode == 0:
+                results['auth_compare']['callgrind'] = auth_compare_ir({
+                    'WPOA_BENCH_TOKEN': creds['users'][POSTS_USER]['bearer'],
+                    'WPOA_BENCH_APP': creds['users'][POSTS_USER]['app_password'], 'WPOA_BENCH_LOGIN': POSTS_USER})
+        except RuntimeError as e:
+            results['auth_compare'] = {'error': str(e)}
+            log('auth compare failed: %s' % e)
+
+    if os.environ.get('BENCH_SKIP_IDLE') != '1':
+        log('idle cost: plugin active vs inactive, front page and anonymous REST call (CLI, callgrind)')
+        try:
+            results['idle'] = idle_phase()
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            results['idle'] = {'error': str(e)}
+            log('idle cost failed: %s' % e)
 
     log('micro-benchmark: verified-token cache and secret verification (CLI)')
     results['micro'] = micro_phase() if os.path.exists(SITE['ext_so']) else {'error': 'extension not built'}

@@ -319,6 +319,50 @@ def main():
         with open(os.path.join(HERE, 'report-notes.md')) as f:
             notes = f.read().strip()
 
+    # Bearer vs Application Passwords vs the stateless JWT baseline; idle cost of the plugin.
+    ac = r.get('auth_compare') or {}
+    names = {'jwt_baseline': 'stateless HS256 JWT baseline (`benches/stack/jwt-baseline.php`, no revocation)',
+             'bearer': '**this plugin, bearer** (revocation from the autoloaded list, no query)',
+             'bearer_query': 'this plugin, bearer, list overflowed (per-request grant query: the fallback)',
+             'app_password': 'Application Password (core)'}
+    if 'modes' in ac:
+        cg = ac.get('callgrind') or {}
+        rows = ['| mode | wall µs median (p25–p75) | CPU µs mean | instructions per call (callgrind) | SQL queries | × baseline: wall median / CPU / instructions |',
+                '|---|---|---|---|---|---|']
+        for mode, v in ac['modes'].items():
+            ins = (cg.get('instructions') or {}).get(mode)
+            rows.append('| %s | %.1f (%.1f–%.1f) | %.1f | %s | %d | %.2f / %.2f / %s |' % (
+                names.get(mode, mode), v['median_us'], v['p25_us'], v['p75_us'], v['cpu_mean_us'],
+                '{:,.0f}'.format(ins) if ins else 'n/a', v['queries'], v['ratio_median'], v['ratio_cpu'],
+                '%.2f' % cg['ratio'][mode] if ins else 'n/a'))
+        ratio = ac['modes']['bearer']['ratio_median']
+        ratios = [ratio, ac['modes']['bearer']['ratio_cpu']] + ([cg['ratio']['bearer']] if cg.get('ratio') else [])
+        compare = '\n'.join(rows) + '\n\n' + (
+            '**Goal ≤ 1.25× the stateless JWT: %s** (bearer / baseline = %s: wall median, CPU mean%s; %d interleaved calls per mode). '
+            'Revocation check: with the per-request grant query bearer costs %.2f× the baseline, with the list %.2f×.' % (
+                'met' if max(ratios) <= 1.25 else ('met on some measures only' if min(ratios) <= 1.25 else 'not met'),
+                ' / '.join('%.2f' % x for x in ratios), ', instructions' if cg.get('ratio') else '', ac['iterations'],
+                cg['ratio']['bearer_query'] if cg.get('ratio') else ac['modes']['bearer_query']['ratio_median'],
+                cg['ratio']['bearer'] if cg.get('ratio') else ac['modes']['bearer']['ratio_median']))
+    else:
+        compare = '(not measured: %s)' % (ac.get('error') or 'no bearer authentication')
+    idle = r.get('idle') or {}
+    if 'front' in idle:
+        rows = ['| request | CPU µs, plugin active / inactive (median of %d each) | instructions, active − inactive (callgrind, min of %d) | plugin cost, µs (instructions × CPU µs per instruction) |' % (idle['runs'], idle['callgrind_runs']),
+                '|---|---|---|---|']
+        worst = 0.0
+        for page, label in (('front', 'front page `GET /`'), ('rest', 'anonymous REST `GET /wp-json/wp/v2/posts`')):
+            v = idle[page]
+            us = v.get('us_diff_from_ir')
+            worst = max(worst, us if us is not None else v['cpu_us_diff'])
+            rows.append('| %s | %.0f / %.0f (diff %+.0f) | %s | %s |' % (
+                label, v['cpu_us_active'], v['cpu_us_inactive'], v['cpu_us_diff'],
+                '{:+,}'.format(v['ir_diff']) if 'ir_diff' in v else 'n/a',
+                '%.1f' % us if us is not None else 'n/a'))
+        idletable = '\n'.join(rows) + '\n\n' + '**Goal ≤ 0.03 ms idle: %s** (largest: %.1f µs).' % ('met' if worst <= 30 else 'not met', worst)
+    else:
+        idletable = '(not measured: %s)' % (idle.get('error') or 'skipped')
+
     m = r['machine']
     c = r['config']
     bg_all = [x['background_cores'] for x in runs]
@@ -363,6 +407,36 @@ do not edit by hand: the prose comes from `benches/stack/report-notes.md`. A ben
 ## Targets
 
 {targets}
+
+## Bearer authentication vs Application Passwords vs a stateless JWT
+
+`benches/stack/auth-compare.php`, in the PHP CLI inside the same WordPress, the four modes
+interleaved call by call (order reversed every other round). One call is what a REST request does
+to authenticate: the `determine_current_user` filter, `wp_set_current_user()` with its result and
+the `rest_authentication_errors` filter; the user's caches are emptied before every call (as in a
+request without a persistent object cache) and the autoloaded options stay loaded (every request
+loads them). Each mode is a site with that one method: the baseline is in the style of the popular
+WordPress JWT plugins (HS256 with a site secret, `iss` check, user id from the payload, nothing
+revoked ever). The instruction counts are the figure to trust: callgrind runs each mode alone
+with 10 and with 30 calls and divides the difference by 20, which leaves out WordPress's boot and
+the first calls' class loading, and it is not disturbed by the other jobs on this shared machine.
+Wall time (hrtime, median per call) and CPU (getrusage, mean) come from the interleaved run and
+swing by several times between runs when other jobs hold the cores; instructions do not show the
+wait for MariaDB, which the revocation list saves on top. Every figure includes the per-call
+set-up (emptying the user caches, resetting the authenticators), the same in every mode. SQL
+queries: those of the last call.
+
+{compare}
+
+## Idle cost: plugin active vs inactive
+
+`benches/stack/idle-request.php`: one whole WordPress request per PHP CLI process (opcache serving
+compiled scripts from a file cache, extension loaded in both), the plugin either active or filtered
+out of `active_plugins` before WordPress loads. Instruction counts under callgrind are deterministic
+and unaffected by the shared machine; the CPU µs column (getrusage, alternating active/inactive)
+is noisy at this scale (its difference can even be negative) and gives the conversion factor only.
+
+{idletable}
 
 ## Worker memory (RSS) with and without the extension
 

@@ -110,10 +110,9 @@ test('a valid token runs the request as its user; the answer is private', async 
   assert.equal(res.body.slug, site.users.author.login);
   assert.equal(res.headers.get('cache-control'), 'private, no-store');
   assert.match(res.headers.get('vary') || '', /Authorization/);
-  // Use is recorded on the grant (at most once a minute).
-  const [row] = dbQuery(`SELECT last_used_at, last_used_ip FROM wp_oauth_grants WHERE id = ${Number(author.grant_id)}`);
-  assert.ok(Number(row.last_used_at) > 0);
-  assert.equal(row.last_used_ip, '127.0.0.1');
+  // Last use is recorded when tokens are issued and when a bearer request reads the grant row,
+  // not on every bearer request: see revocation-list.test.mjs and
+  // docs/decisions/revocation-without-a-query.md.
 });
 
 test('scheme is case-insensitive, white space tolerated, and node2 accepts the same token', async () => {

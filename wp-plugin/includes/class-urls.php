@@ -15,6 +15,52 @@ defined( 'ABSPATH' ) || exit;
 final class Urls {
 
 	/**
+	 * Filters whose callbacks shape issuer() and audience(): a change to any of them (a callback
+	 * added or removed) makes the memoised values stale.
+	 */
+	const INPUT_HOOKS = array( 'wpoa_issuer', 'wpoa_audience', 'home_url', 'rest_url', 'rest_url_prefix', 'set_url_scheme', 'option_home', 'pre_option_home', 'option_permalink_structure', 'pre_option_permalink_structure' );
+
+	/**
+	 * Values computed in this request: context key => [name => value].
+	 *
+	 * @var array<string, array<string, string>>
+	 */
+	private static $memo = array();
+
+	/**
+	 * A value computed once per request and context (site, HTTPS or not, the callbacks on the
+	 * filters that shape it): issuer() and audience() are compared byte for byte on every bearer
+	 * request and at several endpoints, and core computes them from options and filters each time.
+	 *
+	 * @param string   $name    `issuer` or `audience`.
+	 * @param callable $compute Returns the value.
+	 * @return string
+	 */
+	private static function memo( string $name, callable $compute ): string {
+		global $wp_filter, $wp_rewrite;
+		$key = get_current_blog_id() . ( is_ssl() ? 's' : '' ) . '|' . ( isset( $wp_rewrite ) ? (string) $wp_rewrite->permalink_structure : '' );
+		foreach ( self::INPUT_HOOKS as $hook ) {
+			if ( isset( $wp_filter[ $hook ] ) ) {
+				$key .= '|' . $hook . ':' . spl_object_id( $wp_filter[ $hook ] ) . ':' . count( $wp_filter[ $hook ]->callbacks, COUNT_RECURSIVE );
+			}
+		}
+		if ( ! isset( self::$memo[ $key ][ $name ] ) ) {
+			if ( count( self::$memo ) > 8 ) {
+				self::$memo = array();
+			}
+			self::$memo[ $key ][ $name ] = $compute();
+		}
+		return self::$memo[ $key ][ $name ];
+	}
+
+	/**
+	 * Forgets the memoised values (after the site's URL options changed within a request, and in tests).
+	 */
+	public static function forget(): void {
+		self::$memo = array();
+	}
+
+	/**
 	 * The issuer identifier (RFC 8414 §2): the site's home URL without a trailing
 	 * slash. It is the `iss` of every token and the `iss` authorization response
 	 * parameter (RFC 9207), exactly.
@@ -22,7 +68,7 @@ final class Urls {
 	 * @return string
 	 */
 	public static function issuer(): string {
-		return (string) apply_filters( 'wpoa_issuer', untrailingslashit( home_url() ) );
+		return self::memo( 'issuer', static fn() => (string) apply_filters( 'wpoa_issuer', untrailingslashit( home_url() ) ) );
 	}
 
 	/**
@@ -32,7 +78,7 @@ final class Urls {
 	 * @return string
 	 */
 	public static function audience(): string {
-		return (string) apply_filters( 'wpoa_audience', rest_url() );
+		return self::memo( 'audience', static fn() => (string) apply_filters( 'wpoa_audience', rest_url() ) );
 	}
 
 	/**

@@ -341,7 +341,10 @@ final class Bearer_Authenticator {
 			$this->user_id  = $verified['user_id'];
 			$this->claims   = $verified['claims'];
 			$ip             = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
-			Grant_Repository::touch( (int) $this->claims['grant_id'], false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '', $verified['last_used_at'] );
+			if ( null !== $verified['last_used_at'] ) {
+				// Known only when the grant row was read; otherwise use is recorded at token issuance.
+				Grant_Repository::touch( (int) $this->claims['grant_id'], false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '', $verified['last_used_at'] );
+			}
 			/**
 			 * Fires when a REST request is authenticated with a valid bearer access token.
 			 *
@@ -477,13 +480,19 @@ final class Bearer_Authenticator {
 	/**
 	 * Verifies an access token: signature against the current and retired keys,
 	 * `iss`, `aud`, `typ: at+jwt`, `exp` (60 s leeway) and the required claims in
-	 * the extension; then the grant (active, same user and client, jti not revoked:
-	 * Grant_Repository::bearer_state, one primary-key query or none with a persistent
-	 * object cache), the user (exists, member of this site on multisite) and the
-	 * password-change cut-off (user meta `wpoa_tokens_valid_after`, Unix seconds).
+	 * the extension; then revocation: without a persistent object cache the
+	 * recent-revocation list (Revocation_List, autoloaded: no query) says whether
+	 * the grant or the jti was revoked within one token lifetime, and only when it
+	 * cannot tell does the grant row get read (Grant_Repository::bearer_state, one
+	 * primary-key query: active, same user and client, jti not revoked; with a
+	 * persistent object cache that state comes from the cache). Then the user
+	 * (exists, member of this site on multisite) and the password-change cut-off
+	 * (user meta `wpoa_tokens_valid_after`, Unix seconds), both from the user data
+	 * any authenticated request loads.
 	 *
 	 * @param string $token The token as received.
-	 * @return array{user_id:int, claims:array<string,mixed>, last_used_at:int}
+	 * @return array{user_id:int, claims:array<string,mixed>, last_used_at:int|null} last_used_at is
+	 *         null when the grant row was not read (the recent-revocation list answered).
 	 * @throws OAuth_Error 401 invalid_token.
 	 */
 	public function verify( string $token ): array {
@@ -504,12 +513,20 @@ final class Bearer_Authenticator {
 		$client   = (string) $claims['client_id'];
 		$user_id  = (int) $claims['sub'];
 
-		$state = Grant_Repository::bearer_state( $grant_id, $jti );
-		if ( ! $state['active'] || $state['jti_revoked'] ) {
+		$listed = wp_using_ext_object_cache() ? null : Revocation_List::lookup( $grant_id, $jti, (int) $claims['iat'], (int) $claims['exp'] );
+		if ( true === $listed ) {
 			throw self::invalid_token( 'revoked', __( 'The access token was revoked.', 'wp-oauth' ), $claims );
 		}
-		if ( $state['user_id'] !== $user_id || ! hash_equals( $state['client_id'], $client ) ) {
-			throw self::invalid_token( 'grant_mismatch', __( 'The access token is not valid.', 'wp-oauth' ), $claims );
+		$last_used_at = null;
+		if ( null === $listed ) {
+			$state = Grant_Repository::bearer_state( $grant_id, $jti );
+			if ( ! $state['active'] || $state['jti_revoked'] ) {
+				throw self::invalid_token( 'revoked', __( 'The access token was revoked.', 'wp-oauth' ), $claims );
+			}
+			if ( $state['user_id'] !== $user_id || ! hash_equals( $state['client_id'], $client ) ) {
+				throw self::invalid_token( 'grant_mismatch', __( 'The access token is not valid.', 'wp-oauth' ), $claims );
+			}
+			$last_used_at = (int) $state['last_used_at'];
 		}
 
 		$user = get_userdata( $user_id );
@@ -530,7 +547,7 @@ final class Bearer_Authenticator {
 		return array(
 			'user_id'      => $user_id,
 			'claims'       => $claims,
-			'last_used_at' => (int) $state['last_used_at'],
+			'last_used_at' => $last_used_at,
 		);
 	}
 

@@ -31,20 +31,26 @@ final class Token_Issuer {
 	 * `alg`/`kid`; claims `iss`, `sub`, `aud`, `client_id`, `scope`, `jti`, `iat`,
 	 * `exp`, `auth_time` and `grant_id` (private: the grant that bearer checks look up).
 	 *
+	 * When the token request carried a DPoP proof (Dpop::bound_jkt()), the token gets
+	 * `cnf: {jkt}` (RFC 9449 §6.1).
+	 *
 	 * @param string $client_id Client.
 	 * @param int    $user_id   User (becomes `sub`, as a string).
 	 * @param string $scope     Scope.
 	 * @param int    $grant_id  Grant.
 	 * @param string $audience  `aud` (RFC 8707 resource).
 	 * @param int    $auth_time When the user authenticated.
-	 * When the token request carried a DPoP proof (Dpop::bound_jkt()), the token gets
-	 * `cnf: {jkt}` (RFC 9449 §6.1).
-	 *
+	 * @param int    $not_after The grant's absolute expiry (Unix seconds), 0 for none: the token
+	 *                          never outlives its grant, so bearer checks that do not read the
+	 *                          grant row (Revocation_List) need not look at it.
 	 * @return array{token:string, jti:string, exp:int, expires_in:int, jkt:?string}
 	 */
-	public static function access_token( string $client_id, int $user_id, string $scope, int $grant_id, string $audience, int $auth_time ): array {
+	public static function access_token( string $client_id, int $user_id, string $scope, int $grant_id, string $audience, int $auth_time, int $not_after = 0 ): array {
 		$now    = time();
 		$ttl    = self::access_token_lifetime();
+		if ( $not_after > 0 ) {
+			$ttl = max( 1, min( $ttl, $not_after - $now ) );
+		}
 		$jti    = Crypto::random_token( 16 );
 		$claims = array(
 			'iss'       => Urls::issuer(),

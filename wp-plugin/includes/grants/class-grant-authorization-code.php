@@ -114,10 +114,13 @@ final class Grant_Authorization_Code implements Grant_Handler {
 					return array( $grant_id, null, null );
 				}
 				Dpop::bind_grant( $grant_id, $client );
-				$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time );
+				$grant   = Grant_Repository::find( $grant_id );
+				$access  = Token_Issuer::access_token( $client->client_id, $user_id, $scope, $grant_id, $audience, (int) $row->auth_time, $grant ? (int) $grant->expires_at : 0 );
+				// Bearer requests mostly do not read the grant row (see Revocation_List): first use is recorded here.
+				$ip = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
+				Grant_Repository::touch( $grant_id, false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '' );
 				$refresh = null;
 				if ( in_array( 'refresh_token', $client->grant_types(), true ) ) {
-					$grant   = Grant_Repository::find( $grant_id );
 					$refresh = Refresh_Token_Repository::create( $grant_id, $client->client_id, $scope, $grant ? (int) $grant->expires_at : time() + Refresh_Token_Repository::lifetime() );
 					if ( null === $refresh ) {
 						throw new OAuth_Error( 'server_error', __( 'The refresh token could not be stored.', 'wp-oauth' ), 500 );

@@ -73,8 +73,11 @@ final class Grant_Client_Credentials implements Grant_Handler {
 		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
 			throw new OAuth_Error( 'invalid_grant', __( 'The service account no longer has an account here.', 'wp-oauth' ) );
 		}
-		$access = Token_Issuer::access_token( $client->client_id, $user_id, $scope, (int) $grant->id, (string) $grant->audience, (int) $grant->auth_time );
+		$access = Token_Issuer::access_token( $client->client_id, $user_id, $scope, (int) $grant->id, (string) $grant->audience, (int) $grant->auth_time, (int) $grant->expires_at );
 		Client_Repository::mark_used( $client->client_id );
+		// Bearer requests mostly do not read the grant row (see Revocation_List): last use is recorded here.
+		$ip = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
+		Grant_Repository::touch( (int) $grant->id, false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '' );
 
 		/** This action is documented in includes/grants/class-grant-authorization-code.php */
 		do_action( 'wpoa_token_issued', $client->client_id, $user_id, (int) $grant->id, $access['jti'], 'client_credentials', false );

@@ -91,8 +91,11 @@ final class Grant_Refresh_Token implements Grant_Handler {
 		}
 
 		$audience = '' !== (string) $grant->audience ? (string) $grant->audience : Urls::audience();
-		$access   = Token_Issuer::access_token( $client->client_id, (int) $grant->user_id, $scope, (int) $grant->id, $audience, (int) $grant->auth_time );
+		$access   = Token_Issuer::access_token( $client->client_id, (int) $grant->user_id, $scope, (int) $grant->id, $audience, (int) $grant->auth_time, (int) $grant->expires_at );
 		Client_Repository::mark_used( $client->client_id );
+		// Bearer requests mostly do not read the grant row (see Revocation_List): use is recorded here.
+		$ip = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : '';
+		Grant_Repository::touch( (int) $grant->id, false !== filter_var( $ip, FILTER_VALIDATE_IP ) ? $ip : '', null !== $grant->last_used_at ? (int) $grant->last_used_at : 0 );
 
 		/**
 		 * Fires after a refresh token was rotated and a new token pair issued.

@@ -85,6 +85,8 @@ final class Cleanup {
 		$counts['revoked_jtis']   = self::batched( $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
 		$counts['dpop_proofs']    = self::batched( $batches, $limit, static fn( $n ) => Dpop_Repository::delete_expired_proofs( $now, $n ) );
 		$counts['grants']         = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );
+		// Entries of the recent-revocation list whose window passed (not counted: an option, not rows).
+		Revocation_List::prune( $now );
 
 		if ( method_exists( Client_Repository::class, 'delete_never_authorized' ) ) {
 			$ttl = method_exists( Client_Repository::class, 'abandoned_client_ttl' ) ? (int) Client_Repository::abandoned_client_ttl() : 7 * DAY_IN_SECONDS;

@@ -16,8 +16,10 @@ defined( 'ABSPATH' ) || exit;
  * of them at once (RFC 9700 §4.14.2, RFC 7009 §2.1).
  *
  * Bearer checks: with a persistent object cache the grant state and the jti
- * deny-list are read from the cache (no SQL); without one, bearer_state() is a
- * single primary-key query.
+ * deny-list are read from the cache (no SQL); without one, the recent-revocation
+ * list (Revocation_List, an autoloaded option every revocation writes to) answers,
+ * and bearer_state() — a single primary-key query — only runs when the list cannot
+ * tell (missing, overflowed).
  */
 final class Grant_Repository {
 
@@ -57,7 +59,12 @@ final class Grant_Repository {
 				'expires_at' => $now + max( 60, $lifetime ),
 			)
 		);
-		return false === $ok ? 0 : (int) $wpdb->insert_id;
+		if ( false === $ok ) {
+			return 0;
+		}
+		$grant_id = (int) $wpdb->insert_id;
+		Revocation_List::note_grant( $grant_id );
+		return $grant_id;
 	}
 
 	/**
@@ -138,6 +145,8 @@ final class Grant_Repository {
 		$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET status = 'revoked', revoked_reason = %s, revoked_at = %d, updated_at = %d WHERE id = %d AND status = 'active'", $reason, $now, $now, $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		wp_cache_delete( 'grant:' . $grant_id, self::CACHE_GROUP );
 		if ( $changed ) {
+			// Seen by every node's next bearer check without a query of its own.
+			Revocation_List::add_grant( $grant_id );
 			/**
 			 * Fires when a grant is revoked: every token it issued stops working.
 			 *
@@ -204,6 +213,7 @@ final class Grant_Repository {
 		$t = Schema::tables()['revoked_tokens'];
 		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$t} (jti, grant_id, expires_at) VALUES (%s, %d, %d)", $jti, $grant_id, $exp ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		wp_cache_delete( 'jti:' . $jti, self::CACHE_GROUP );
+		Revocation_List::add_jti( $jti, $exp );
 		do_action( 'wpoa_access_token_revoked', $jti, $grant_id );
 	}
 

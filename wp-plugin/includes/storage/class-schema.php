@@ -161,7 +161,9 @@ CREATE TABLE {$t['dpop_proofs']} (
   KEY expires_at (expires_at)
 ) $collate;";
 		dbDelta( $sql );
+		$fresh = false === get_option( self::OPTION, false );
 		update_option( self::OPTION, self::VERSION, true );
+		Revocation_List::install( $fresh );
 		do_action( 'wpoa_schema_installed', self::VERSION );
 	}
 
