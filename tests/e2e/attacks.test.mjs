@@ -331,7 +331,7 @@ test('authorization requests with a redirect URI that is not the registered one 
   // Registration refuses dangerous redirect URIs outright (RFC 7591 §2, RFC 8252 §8.4).
   const reg = [
     'javascript:alert(1)', 'data:text/html,x', 'file:///etc/passwd', 'https://app.example.com/cb#f',
-    'http://app.example.com/cb', 'http://localhost:8000/cb', 'vbscript:msgbox', 'https://app.example.com/cb\u0000.attacker',
+    'http://app.example.com/cb', 'http://localhost.attacker.example:8000/cb', 'vbscript:msgbox', 'https://app.example.com/cb\u0000.attacker',
   ];
   await table(t, reg.map((uri) => ({
     name: `registration refuses ${JSON.stringify(uri)}`, ref: 'RFC 7591 §3.2.2, RFC 8252 §8.4, RFC 9700 §4.1',

@@ -55,7 +55,7 @@ test('1. discovery from the bare site URL', async () => {
   const issuer = new URL(prm.body.authorization_servers[0]);
   s.as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...fetchOpts }));
   assert.equal(s.as.issuer, site.url);
-  assert.equal(s.as.authorization_endpoint, `${site.url}/wp-login.php?action=oauth_authorize`);
+  assert.equal(s.as.authorization_endpoint, `${site.url}/oauth/authorize`);
   assert.equal(s.as.token_endpoint, `${site.url}/wp-json/wp-oauth/v1/token`);
   assert.ok(s.as.registration_endpoint);
   assert.ok(s.as.code_challenge_methods_supported.includes('S256'));

@@ -67,7 +67,7 @@ export async function discover({ fresh = false } = {}) {
     const rest = `${site.url}/wp-json/wp-oauth/v1`;
     cachedAs = {
       issuer: site.url,
-      authorization_endpoint: `${site.url}/wp-login.php?action=oauth_authorize`,
+      authorization_endpoint: `${site.url}/oauth/authorize`,
       token_endpoint: `${rest}/token`,
       registration_endpoint: `${rest}/register`,
       revocation_endpoint: `${rest}/revoke`,
