@@ -93,7 +93,7 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 	<?php else : ?>
 		<p class="wpoa-notice" id="wpoa-first-time"><?php esc_html_e( 'You have not approved this application before. Only continue if you trust it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
-	<?php if ( 0 === (int) $wpoa_client->registered_by ) : ?>
+	<?php if ( 0 === (int) $wpoa_client->registered_by && '' === $wpoa_cimd_host ) : ?>
 		<p class="wpoa-meta"><?php esc_html_e( 'This application registered itself: this site cannot confirm who made it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
 

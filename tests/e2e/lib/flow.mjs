@@ -181,7 +181,7 @@ export function buildAuthorizationUrl(as, client, { redirectUri, scope, state, c
 /** Resolves with the Location of the first 3xx that points at redirectUri (any query). */
 function captureRedirect(page, redirectUri, state) {
   const base = redirectUri.split('?')[0];
-  const isLoopback = /^http:\/\/(127\.0\.0\.1|\[::1\])(:\d+)?\//.test(base);
+  const isLoopback = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(base);
   // A late event of an earlier flow in the same page must not count: the state must be ours.
   const ours = (loc) => {
     if (!state) return true;
