@@ -91,6 +91,9 @@ final class Client_Id_Metadata {
 	/** Option: domains marked as trusted on the consent screen (string[]). */
 	const TRUSTED_OPTION = 'wpoa_cimd_trusted_domains';
 
+	/** A domain in the allowed/trusted lists: DNS labels, at least two. */
+	const DOMAIN_PATTERN = '/^[a-z0-9-]+(\.[a-z0-9-]+)+$/';
+
 	/** Accepted modes. */
 	const MODES = array( 'on', 'allowlist', 'off' );
 
@@ -162,7 +165,7 @@ final class Client_Id_Metadata {
 		$out  = array();
 		foreach ( $list as $domain ) {
 			$domain = strtolower( trim( (string) $domain, " \t\n\r\0\x0B." ) );
-			if ( '' !== $domain && preg_match( '/^[a-z0-9.-]+$/', $domain ) ) {
+			if ( '' !== $domain && preg_match( self::DOMAIN_PATTERN, $domain ) ) {
 				$out[] = $domain;
 			}
 		}
@@ -176,7 +179,7 @@ final class Client_Id_Metadata {
 	 * @param string $domains Raw text.
 	 */
 	public static function set_domains( string $option, string $domains ): void {
-		$list = array_values( array_unique( array_filter( array_map( static fn( $d ) => strtolower( trim( $d, " \t\n\r\0\x0B." ) ), preg_split( '/[\s,]+/', $domains ) ), static fn( $d ) => '' !== $d && preg_match( '/^[a-z0-9.-]+$/', $d ) ) ) );
+		$list = array_values( array_unique( array_filter( array_map( static fn( $d ) => strtolower( trim( $d, " \t\n\r\0\x0B." ) ), preg_split( '/[\s,]+/', $domains ) ), static fn( $d ) => '' !== $d && preg_match( self::DOMAIN_PATTERN, $d ) ) ) );
 		update_option( $option, $list, false );
 		/**
 		 * Fires when the allowed or trusted metadata-document domains change.
