@@ -27,8 +27,9 @@ defined( 'ABSPATH' ) || exit;
  * 6. unknown `grant_type` → 400 `unsupported_grant_type`;
  * 7. grant type not in the client's registered `grant_types` → 400 `unauthorized_client`;
  * 8. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
- *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
- *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
+ *    this site's API nor a URL below it (Authorize_Endpoint::is_our_resource) → 400
+ *    `invalid_target`; a resource of this site is accepted and changes nothing (the token's
+ *    `aud` is the grant's, never wider);
  * 9. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
@@ -130,7 +131,7 @@ final class Token_Controller {
 			throw new OAuth_Error( 'unauthorized_client', __( 'This client is not registered for this grant type.', 'wp-oauth' ) );
 		}
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
-			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
+			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address or a URL below it.', 'wp-oauth' ) );
 		}
 		return $handlers[ $grant ]->handle( $params, $client );
 	}
