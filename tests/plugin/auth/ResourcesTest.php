@@ -148,6 +148,17 @@ final class ResourcesTest extends PHPUnit\Framework\TestCase
         $this->assertSame(0, $this->userFor($token, '/wp-json/mcp'), 'not above it');
     }
 
+    public function testRevocationAndIntrospectionAcceptTokensForAnyResourceOfTheSite(): void
+    {
+        $mcp = self::site() . self::MCP;
+        $token = $this->mint($mcp);
+        // Default: any of this site's resources (what revocation and introspection use).
+        $this->assertSame($mcp, \Wpoa\Token_Issuer::verify_access_token($token)['aud']);
+        // Named audience: the REST root is not this token's.
+        $this->expectException(\WpOAuth\Exception::class);
+        \Wpoa\Token_Issuer::verify_access_token($token, \Wpoa\Keys::LEEWAY, self::site() . '/wp-json/');
+    }
+
     public function testATokenForTheRestRootWorksOnTheMcpServerToo(): void
     {
         $token = $this->mint(self::site() . '/wp-json/');

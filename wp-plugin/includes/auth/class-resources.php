@@ -152,17 +152,32 @@ final class Resources {
 	 * @return string
 	 */
 	public static function expected_audience( string $token, ?string $route ): string {
+		$root = Urls::audience();
+		$aud  = self::issued_audience( $token );
+		if ( null === $route || $aud === $root ) {
+			return $root;
+		}
+		return self::url_within( self::route_url( $route ), $aud ) ? $aud : $root;
+	}
+
+	/**
+	 * The audience a token of this site may carry, whatever the request: its (unverified) `aud`
+	 * when that is a resource below the REST root, else Urls::audience(). For the revocation and
+	 * introspection endpoints, which accept tokens for any of this site's resources; the
+	 * extension then verifies the signature and that `aud` equals the returned value.
+	 *
+	 * @param string $token The compact JWS as received.
+	 * @return string
+	 */
+	public static function issued_audience( string $token ): string {
 		$root  = Urls::audience();
 		$parts = explode( '.', $token );
-		if ( null === $route || 3 !== count( $parts ) ) {
+		if ( 3 !== count( $parts ) || strlen( $parts[1] ) > 8192 ) {
 			return $root;
 		}
 		$payload = json_decode( (string) base64_decode( strtr( $parts[1], '-_', '+/' ), true ), true );
 		$aud     = is_array( $payload ) && isset( $payload['aud'] ) && is_string( $payload['aud'] ) ? $payload['aud'] : '';
-		if ( '' === $aud || $aud === $root || ! self::is_below_rest_root( $aud ) ) {
-			return $root;
-		}
-		return self::url_within( self::route_url( $route ), $aud ) ? $aud : $root;
+		return '' !== $aud && self::is_below_rest_root( $aud ) ? $aud : $root;
 	}
 
 	/**

@@ -83,7 +83,8 @@ final class Token_Issuer {
 	 * @param string $token    Compact JWS as received (at most MAX_ACCESS_TOKEN_LENGTH bytes).
 	 * @param int    $leeway   Clock leeway in seconds.
 	 * @param string $audience The `aud` the token must carry (equal, or contained in its array);
-	 *                         '' for Urls::audience(), the REST API root.
+	 *                         '' for any resource of this site (Resources::issued_audience():
+	 *                         the REST API root, or the resource below it the token names).
 	 * @return array<string,mixed> The claims.
 	 * @throws \WpOAuth\Exception          From the extension when the token does not verify
 	 *                                      (\WpOAuth\TokenException with its stable code).
@@ -95,7 +96,7 @@ final class Token_Issuer {
 			Keys::public_jwks(),
 			array(
 				'iss'        => Urls::issuer(),
-				'aud'        => '' !== $audience ? $audience : Urls::audience(),
+				'aud'        => '' !== $audience ? $audience : Resources::issued_audience( $token ),
 				'typ'        => 'at+jwt',
 				'leeway'     => $leeway,
 				'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),
