@@ -180,7 +180,7 @@ test('10. a read-only token is refused with 403 when it tries to write', async (
   const edit = await api(`/wp/v2/posts/${s.postId}`, { token: ro.access_token, method: 'POST', json: { title: 'Hijacked' } });
   assert.equal(edit.status, 403, JSON.stringify(edit.body));
   assert.match(edit.headers.get('www-authenticate') || '', /error="insufficient_scope"/);
-  assert.match(edit.headers.get('www-authenticate') || '', /scope="write"/);
+  assert.match(edit.headers.get('www-authenticate') || '', /scope="read write"/);
   const create = await api('/wp/v2/posts', { token: ro.access_token, method: 'POST', json: { title: `RO ${RUN_ID}`, status: 'draft' } });
   assert.equal(create.status, 403);
   const upload = await api('/wp/v2/media', { token: ro.access_token, method: 'POST', body: PNG, headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="ro.png"' } });
