@@ -298,6 +298,8 @@ remove_action('wp_version_check', 'wp_version_check');
 remove_action('init', 'wp_schedule_update_checks');
 add_filter('pre_wp_mail', '__return_false');
 PHP
+# Test fixtures (an MCP server inside WordPress, the test-only CIMD loopback switch): their own file.
+cp "$REPO/tests/e2e/fixtures/wpoa-e2e-mu-plugin.php" "$WP_DIR/wp-content/mu-plugins/wpoa-e2e-mu-plugin.php"
 
 # ---- wait for the services ------------------------------------------------------------------
 fail() { # service log

@@ -25,7 +25,7 @@ function sql(s) { return s.replace(/'/g, "''"); }
 test('discovery announces the endpoints, S256 only and the iss response parameter', async () => {
   const as = await discover({ fresh: true });
   assert.equal(as.issuer, site.url);
-  assert.equal(as.authorization_endpoint, `${site.url}/wp-login.php?action=oauth_authorize`);
+  assert.equal(as.authorization_endpoint, `${site.url}/oauth/authorize`);
   assert.equal(as.token_endpoint, `${site.url}/wp-json/wp-oauth/v1/token`);
   assert.deepEqual(as.code_challenge_methods_supported, ['S256']);
   assert.equal(as.authorization_response_iss_parameter_supported, true);
@@ -198,7 +198,12 @@ test('unknown client and unregistered redirect_uri: an error page (400), never a
     ['unknown client', buildAuthorizationUrl(as, { client_id: 'no-such-client' }, { redirectUri: APP_REDIRECT, scope: 'read', state: 's', challenge })],
     ['foreign redirect_uri', buildAuthorizationUrl(as, client, { redirectUri: 'https://attacker.example/cb', scope: 'read', state: 's', challenge })],
   ]) {
-    const res = await httpsFetch(u.href);
+    // The published endpoint (no query) hands the request on to the login screen, unchanged.
+    const first = await httpsFetch(u.href);
+    assert.equal(first.status, 302, label);
+    assert.equal(first.headers.get('location'), `${site.url}/wp-login.php?action=oauth_authorize&${u.search.slice(1)}`, label);
+    assert.equal(first.headers.get('cache-control'), 'no-store, no-cache, must-revalidate, max-age=0');
+    const res = await httpsFetch(first.headers.get('location'));
     const html = await res.text();
     assert.equal(res.status, 400, label);
     assert.equal(res.headers.get('location'), null, label);

@@ -61,7 +61,9 @@ test('MCP SDK auth(): RFC 9728 → RFC 8414 → DCR → PKCE + resource → toke
   const anon = await fetch(`${serverUrl}wp/v2/users/me`, { headers: { authorization: 'Bearer x' } });
   assert.equal(anon.status, 401);
   const prm = await discoverOAuthProtectedResourceMetadata(serverUrl);
-  assert.equal(prm.resource, serverUrl);
+  // The SDK drops the path's trailing slash when it builds the well-known URL; RFC 9728 §3.3: the
+  // document at /.well-known/oauth-protected-resource/wp-json names exactly ${site.url}/wp-json.
+  assert.equal(prm.resource, serverUrl.replace(/\/$/, ''));
   assert.deepEqual(prm.authorization_servers, [site.url]);
 
   const provider = new Provider('http://127.0.0.1:47003/mcp/callback');
@@ -70,7 +72,7 @@ test('MCP SDK auth(): RFC 9728 → RFC 8414 → DCR → PKCE + resource → toke
   assert.ok(provider.store.client?.client_id, 'registered through RFC 7591');
   const authUrl = provider.authorizationUrls[0];
   assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
-  assert.equal(authUrl.searchParams.get('resource'), serverUrl, 'RFC 8707 resource sent');
+  assert.equal(authUrl.searchParams.get('resource'), prm.resource, 'RFC 8707 resource sent');
   assert.equal(provider.store.discovery.authorizationServerMetadata.issuer, site.url);
   assert.equal(provider.consent.errorPage, undefined);
   const params = provider.consent.params;
@@ -82,7 +84,7 @@ test('MCP SDK auth(): RFC 9728 → RFC 8414 → DCR → PKCE + resource → toke
   const first = provider.store.tokens;
   assert.ok(first.access_token && first.refresh_token);
   const claims = jose.decodeJwt(first.access_token);
-  assert.equal(claims.aud, serverUrl, 'aud is the requested resource');
+  assert.equal(claims.aud, serverUrl, 'aud: the REST API, which that resource names');
   assert.equal(claims.sub, String(site.users.author.id));
   // The SDK asks for the scopes of the resource metadata (SEP-835: scopes_supported).
   assert.equal(claims.scope, authUrl.searchParams.get('scope'));

@@ -19,7 +19,7 @@ import { loginAndConsent } from './lib/flow.mjs';
 
 function redirectMatcher(redirectUri) {
   const base = redirectUri.split('?')[0];
-  const loopback = /^http:\/\/(127\.0\.0\.1|\[::1\])(:\d+)?\//.test(base);
+  const loopback = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(base);
   return (loc) => {
     if (!loc) return false;
     if (loc.startsWith(base)) return true;

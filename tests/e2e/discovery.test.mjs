@@ -18,7 +18,7 @@ test('RFC 8414: oauth4webapi discovers the authorization server from the bare si
   assert.match(res.headers.get('cache-control'), /^public, max-age=\d+$/);
   const as = await oauth.processDiscoveryResponse(issuer, res); // checks issuer === site URL exactly
   assert.equal(as.issuer, site.url);
-  assert.equal(as.authorization_endpoint, `${site.url}/wp-login.php?action=oauth_authorize`);
+  assert.equal(as.authorization_endpoint, `${site.url}/oauth/authorize`);
   assert.equal(as.token_endpoint, `${REST}wp-oauth/v1/token`);
   assert.equal(as.registration_endpoint, `${REST}wp-oauth/v1/register`);
   assert.equal(as.jwks_uri, `${REST}wp-oauth/v1/jwks`);
@@ -57,10 +57,16 @@ test('RFC 9728: oauth4webapi discovers the REST API as a protected resource', as
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...fetchOpts }));
   assert.equal(as.issuer, site.url);
 
-  for (const path of ['/.well-known/oauth-protected-resource/wp-json', '/.well-known/oauth-protected-resource', '/wp-json/wp-oauth/v1/resource-metadata']) {
+  assert.deepEqual((await getJson('/wp-json/wp-oauth/v1/resource-metadata')).body, prm);
+  // RFC 9728 §3.3: each path-inserted document names exactly the URL it was derived from.
+  for (const [path, resource] of [
+    ['/.well-known/oauth-protected-resource/wp-json', `${site.url}/wp-json`],
+    ['/.well-known/oauth-protected-resource', site.url],
+    ['/.well-known/oauth-protected-resource/wp-json/mcp/mcp-adapter-default-server', `${site.url}/wp-json/mcp/mcp-adapter-default-server`],
+  ]) {
     const r = await getJson(path);
     assert.equal(r.status, 200, path);
-    assert.deepEqual(r.body, prm, path);
+    assert.deepEqual(r.body, { ...prm, resource }, path);
   }
 });
 
@@ -70,7 +76,10 @@ test('the REST index names oauth2 next to application-passwords', async () => {
   assert.ok(body.authentication['application-passwords'], 'core entry kept');
   const o = body.authentication.oauth2;
   assert.equal(o.metadata, `${site.url}/.well-known/oauth-authorization-server`);
-  assert.equal(o.endpoints.authorization, `${site.url}/wp-login.php?action=oauth_authorize`);
+  assert.equal(o.endpoints.authorization, `${site.url}/oauth/authorize`);
+  // Flat keys beside `endpoints`, as WordPress.com publishes them.
+  assert.equal(o.authorize, `${site.url}/oauth/authorize`);
+  assert.equal(o.token, `${REST}wp-oauth/v1/token`);
   assert.equal(o.endpoints.token, `${REST}wp-oauth/v1/token`);
   assert.equal(o.endpoints.registration, `${REST}wp-oauth/v1/register`);
   const meta = await getJson(o.metadata);

@@ -55,7 +55,7 @@ test('1. discovery from the bare site URL', async () => {
   const issuer = new URL(prm.body.authorization_servers[0]);
   s.as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...fetchOpts }));
   assert.equal(s.as.issuer, site.url);
-  assert.equal(s.as.authorization_endpoint, `${site.url}/wp-login.php?action=oauth_authorize`);
+  assert.equal(s.as.authorization_endpoint, `${site.url}/oauth/authorize`);
   assert.equal(s.as.token_endpoint, `${site.url}/wp-json/wp-oauth/v1/token`);
   assert.ok(s.as.registration_endpoint);
   assert.ok(s.as.code_challenge_methods_supported.includes('S256'));
@@ -180,7 +180,7 @@ test('10. a read-only token is refused with 403 when it tries to write', async (
   const edit = await api(`/wp/v2/posts/${s.postId}`, { token: ro.access_token, method: 'POST', json: { title: 'Hijacked' } });
   assert.equal(edit.status, 403, JSON.stringify(edit.body));
   assert.match(edit.headers.get('www-authenticate') || '', /error="insufficient_scope"/);
-  assert.match(edit.headers.get('www-authenticate') || '', /scope="write"/);
+  assert.match(edit.headers.get('www-authenticate') || '', /scope="read write"/);
   const create = await api('/wp/v2/posts', { token: ro.access_token, method: 'POST', json: { title: `RO ${RUN_ID}`, status: 'draft' } });
   assert.equal(create.status, 403);
   const upload = await api('/wp/v2/media', { token: ro.access_token, method: 'POST', body: PNG, headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="ro.png"' } });

@@ -21,6 +21,7 @@ defined( 'ABSPATH' ) || exit;
  * - `loaded`:     the component already runs in this request;
  * - `challenge`:  already running, or the REST response is a 401 that needs a challenge;
  * - `well_known`: the path contains `/.well-known/`;
+ * - `authorize_path`: the path ends with `/oauth/authorize` (the published authorization endpoint);
  * - `routes`:     the REST request addresses this plugin's namespace or the REST index (or the
  *                 code runs outside an HTTP request, where every route is registered).
  */
@@ -33,7 +34,7 @@ final class Plugin {
 	const TEXT_DOMAIN = 'wp-oauth';
 
 	/** Version of the table definitions (Schema); bump it when they change. */
-	const SCHEMA_VERSION = 3;
+	const SCHEMA_VERSION = 4;
 
 	/** Option holding the installed schema version. */
 	const SCHEMA_OPTION = 'wpoa_db_version';
@@ -75,6 +76,7 @@ final class Plugin {
 		// Device authorization grant (RFC 8628): the client's endpoint and the person's page.
 		array( 'rest_api_init', Device_Authorization_Controller::class, 'register_routes', 10, 1, 'routes' ),
 		array( 'login_form_oauth_device', Device_Verification_Endpoint::class, 'serve', 10, 1, null ),
+		array( 'parse_request', Authorize_Endpoint::class, 'redirect_to_login_screen', 0, 1, 'authorize_path' ),
 		// Screens.
 		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null ),
 		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null ),
@@ -173,6 +175,9 @@ final class Plugin {
 			case 'well_known':
 				$uri = isset( $_SERVER['REQUEST_URI'] ) && is_string( $_SERVER['REQUEST_URI'] ) ? $_SERVER['REQUEST_URI'] : '';
 				return false !== stripos( rawurldecode( $uri ), '/.well-known/' );
+			case 'authorize_path':
+				$uri = isset( $_SERVER['REQUEST_URI'] ) && is_string( $_SERVER['REQUEST_URI'] ) ? $_SERVER['REQUEST_URI'] : '';
+				return (bool) preg_match( '#/oauth/authorize/?$#', rawurldecode( (string) strtok( $uri, '?' ) ) );
 			case 'routes':
 				return self::request_wants_routes();
 		}

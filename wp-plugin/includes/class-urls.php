@@ -100,13 +100,31 @@ final class Urls {
 		return rest_url( Plugin::REST_NAMESPACE . '/' . ltrim( $route, '/' ) );
 	}
 
+	/** Path of the authorization endpoint below the site's home URL. */
+	const AUTHORIZE_PATH = 'oauth/authorize';
+
 	/**
-	 * Authorization endpoint (RFC 6749 §3.1): a first-party screen on wp-login.php,
-	 * so login, page-cache exclusion and login-URL plugins all apply as to core's login.
+	 * Authorization endpoint (RFC 6749 §3.1) as published: `{home}/oauth/authorize`, with no
+	 * query component, so that clients which build `endpoint + "?" + params` work (RFC 6749
+	 * §3.1 allows a query in the endpoint, many clients do not). It answers by redirecting,
+	 * with the request's query unchanged, to the consent screen on the login page
+	 * (login_screen_authorization_url()), so login, two-factor, page-cache exclusion and
+	 * login-URL plugins all apply as to core's login.
 	 *
 	 * @return string
 	 */
 	public static function authorization_endpoint(): string {
+		return home_url( '/' . self::AUTHORIZE_PATH );
+	}
+
+	/**
+	 * Where the consent screen lives: `wp-login.php?action=oauth_authorize` (through
+	 * `site_url( …, 'login' )`, which login-URL plugins rewrite). Still accepted as an
+	 * authorization endpoint by clients that were configured with it.
+	 *
+	 * @return string
+	 */
+	public static function login_screen_authorization_url(): string {
 		return site_url( 'wp-login.php?action=oauth_authorize', 'login' );
 	}
 
@@ -180,8 +198,14 @@ final class Urls {
 		return self::well_known( 'oauth-authorization-server', self::issuer() );
 	}
 
-	/** @return string RFC 9728 metadata URL for the REST API resource. */
+	/**
+	 * RFC 9728 metadata URL for the REST API resource: the well-known path inserted before the
+	 * resource's path, trailing slash kept (§3.1), so that the document's `resource` is exactly
+	 * Urls::audience() (§3.3).
+	 *
+	 * @return string
+	 */
 	public static function protected_resource_metadata(): string {
-		return self::well_known( 'oauth-protected-resource', self::audience() );
+		return Resources::metadata_url( self::audience() );
 	}
 }

@@ -11,6 +11,7 @@
 defined( 'ABSPATH' ) || exit;
 
 use Wpoa\Authorize_Endpoint;
+use Wpoa\Client_Id_Metadata;
 use Wpoa\Scopes;
 use Wpoa\Urls;
 
@@ -22,6 +23,11 @@ $wpoa_request  = $view['request'];
 $wpoa_scopes   = Scopes::all();
 $wpoa_back     = Authorize_Endpoint::describe_redirect( $wpoa_request['redirect_uri'] );
 $wpoa_uri      = isset( $wpoa_client->metadata['client_uri'] ) ? (string) $wpoa_client->metadata['client_uri'] : '';
+// A metadata-document client is identified by the host of its client_id URL: the one fact
+// about it that someone had to control a web server to assert.
+$wpoa_cimd_host = Client_Id_Metadata::is_url( $wpoa_client->client_id ) ? strtolower( (string) wp_parse_url( $wpoa_client->client_id, PHP_URL_HOST ) ) : '';
+$wpoa_trusted   = '' !== $wpoa_cimd_host && Client_Id_Metadata::is_trusted( $wpoa_client->client_id );
+$wpoa_all_local = array() !== $wpoa_client->redirect_uris && array() === array_filter( $wpoa_client->redirect_uris, static fn( $u ) => 'loopback' !== Authorize_Endpoint::describe_redirect( (string) $u )['kind'] );
 $wpoa_uri_host = '' !== $wpoa_uri ? (string) wp_parse_url( $wpoa_uri, PHP_URL_HOST ) : '';
 $wpoa_logout   = wp_logout_url( Authorize_Endpoint::authorize_url( $wpoa_request, false ) );
 
@@ -38,6 +44,20 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 		);
 		?>
 	</h2>
+	<?php if ( '' !== $wpoa_cimd_host ) : ?>
+		<p class="wpoa-identity" id="wpoa-client-host">
+			<?php
+			/* translators: %s: host name of the application's client_id URL, e.g. claude.ai. */
+			printf( esc_html__( 'Identified by %s', 'wp-oauth' ), '<strong class="wpoa-host">' . esc_html( $wpoa_cimd_host ) . '</strong>' );
+			?>
+			<?php if ( $wpoa_trusted ) : ?>
+				<span class="wpoa-trusted" id="wpoa-trusted-mark"><?php esc_html_e( '✓ Verified: a domain this site\'s administrator trusts', 'wp-oauth' ); ?></span>
+			<?php endif; ?>
+		</p>
+	<?php endif; ?>
+	<?php if ( $wpoa_all_local ) : ?>
+		<p class="wpoa-notice" id="wpoa-local-only"><?php esc_html_e( 'This application can only send you back to a program on this device (localhost). Approve only if you started it yourself just now.', 'wp-oauth' ); ?></p>
+	<?php endif; ?>
 	<?php if ( '' !== $wpoa_uri_host ) : ?>
 		<p class="wpoa-meta wpoa-client-uri">
 			<?php
@@ -52,7 +72,7 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 			/* translators: %s: URI scheme of an app installed on the device, e.g. com.example.app: */
 			printf( esc_html__( 'After your decision you will be sent back to the app installed on your device that handles %s addresses.', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_back['label'] ) . '</strong>' );
 		} elseif ( 'loopback' === $wpoa_back['kind'] ) {
-			/* translators: %s: loopback IP address. */
+			/* translators: %s: loopback address (127.0.0.1, ::1 or localhost). */
 			printf( esc_html__( 'After your decision you will be sent back to an application running on this device (%s).', 'wp-oauth' ), '<strong>' . esc_html( $wpoa_back['label'] ) . '</strong>' );
 		} else {
 			/* translators: %s: host name. */
@@ -60,12 +80,20 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 		}
 		?>
 	</p>
+	<?php if ( Urls::audience() !== $wpoa_request['audience'] ) : ?>
+		<p class="wpoa-meta wpoa-resource">
+			<?php
+			/* translators: %s: URL of the part of the site's API (e.g. an MCP server) the access is limited to. */
+			printf( esc_html__( 'Access is limited to %s.', 'wp-oauth' ), '<code>' . esc_html( $wpoa_request['audience'] ) . '</code>' );
+			?>
+		</p>
+	<?php endif; ?>
 	<?php if ( $view['approved_before'] ) : ?>
 		<p class="wpoa-notice wpoa-known" id="wpoa-approved-before"><?php esc_html_e( 'You have approved this application before.', 'wp-oauth' ); ?></p>
 	<?php else : ?>
 		<p class="wpoa-notice" id="wpoa-first-time"><?php esc_html_e( 'You have not approved this application before. Only continue if you trust it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
-	<?php if ( 0 === (int) $wpoa_client->registered_by ) : ?>
+	<?php if ( 0 === (int) $wpoa_client->registered_by && '' === $wpoa_cimd_host ) : ?>
 		<p class="wpoa-meta"><?php esc_html_e( 'This application registered itself: this site cannot confirm who made it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
 
@@ -81,7 +109,7 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 		<?php endforeach; ?>
 	</ul>
 
-	<form method="post" action="<?php echo esc_url( Urls::authorization_endpoint() ); ?>" id="wpoa-consent-form">
+	<form method="post" action="<?php echo esc_url( Urls::login_screen_authorization_url() ); ?>" id="wpoa-consent-form">
 		<?php foreach ( Authorize_Endpoint::form_fields( $wpoa_request ) as $wpoa_name => $wpoa_value ) : ?>
 			<input type="hidden" name="<?php echo esc_attr( $wpoa_name ); ?>" value="<?php echo esc_attr( $wpoa_value ); ?>" />
 		<?php endforeach; ?>

@@ -65,7 +65,7 @@ console.log(`Registered client_id ${client.client_id}`);
 // 6. The authorization request with PKCE (RFC 7636) and state.
 const codeVerifier = oauth.generateRandomCodeVerifier();
 const state = oauth.generateRandomState();
-// The endpoint already has a query (?action=oauth_authorize): add to it, never replace it.
+// Add to the endpoint's query (if it has one, RFC 6749 §3.1), never replace it.
 const authorizationUrl = new URL(as.authorization_endpoint);
 for (const [name, value] of Object.entries({
   response_type: 'code',

@@ -46,13 +46,15 @@ code_verifier=$(openssl rand 32 | b64url)
 code_challenge=$(printf '%s' "$code_verifier" | openssl dgst -sha256 -binary | b64url)
 state=$(openssl rand 16 | b64url)
 
-# 4. The authorization URL (RFC 6749 §4.1.1). The endpoint already has a query string: append with &.
+# 4. The authorization URL (RFC 6749 §4.1.1). Keep any query the endpoint has (RFC 6749 §3.1):
+#    append with & if it has one, else with ?.
 query=$(jq -rn --arg client_id "$client_id" --arg redirect_uri "$redirect_uri" --arg state "$state" \
   --arg code_challenge "$code_challenge" \
   '{response_type: "code", client_id: $client_id, redirect_uri: $redirect_uri, scope: "read",
     state: $state, code_challenge: $code_challenge, code_challenge_method: "S256"}
    | to_entries | map("\(.key)=\(.value | @uri)") | join("&")')
-echo "Open this URL in your browser: $authorization_endpoint&$query"
+case $authorization_endpoint in *\?*) sep='&' ;; *) sep='?' ;; esac
+echo "Open this URL in your browser: $authorization_endpoint$sep$query"
 echo "Then paste the address your browser was sent to (http://127.0.0.1:8976/callback?code=…):"
 read -r callback_url
 

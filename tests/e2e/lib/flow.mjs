@@ -67,7 +67,7 @@ export async function discover({ fresh = false } = {}) {
     const rest = `${site.url}/wp-json/wp-oauth/v1`;
     cachedAs = {
       issuer: site.url,
-      authorization_endpoint: `${site.url}/wp-login.php?action=oauth_authorize`,
+      authorization_endpoint: `${site.url}/oauth/authorize`,
       token_endpoint: `${rest}/token`,
       registration_endpoint: `${rest}/register`,
       revocation_endpoint: `${rest}/revoke`,
@@ -181,7 +181,7 @@ export function buildAuthorizationUrl(as, client, { redirectUri, scope, state, c
 /** Resolves with the Location of the first 3xx that points at redirectUri (any query). */
 function captureRedirect(page, redirectUri, state) {
   const base = redirectUri.split('?')[0];
-  const isLoopback = /^http:\/\/(127\.0\.0\.1|\[::1\])(:\d+)?\//.test(base);
+  const isLoopback = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(base);
   // A late event of an earlier flow in the same page must not count: the state must be ours.
   const ours = (loc) => {
     if (!state) return true;

@@ -222,6 +222,32 @@ final class AdminClientsTest extends PHPUnit\Framework\TestCase
         $this->assertStringContainsString('Automatic cleanup is off.', self::render(new \Wpoa\Admin_Clients()));
     }
 
+    public function testMetadataDocumentPolicyAndUsedClientsAreShown(): void
+    {
+        try {
+            $page = new \Wpoa\Admin_Clients();
+            $this->assertSame('settings_saved', $page->dispatch('save_cimd', '', ['cimd_mode' => 'allowlist', 'cimd_allowed' => "Claude.ai\n vscode.dev, bad domain!", 'cimd_trusted' => 'claude.ai']));
+            $this->assertSame('allowlist', \Wpoa\Client_Id_Metadata::mode());
+            $this->assertSame(['claude.ai', 'vscode.dev'], \Wpoa\Client_Id_Metadata::domains(\Wpoa\Client_Id_Metadata::ALLOWED_OPTION));
+            $this->assertSame(['claude.ai'], \Wpoa\Client_Id_Metadata::domains(\Wpoa\Client_Id_Metadata::TRUSTED_OPTION));
+            $bad = new \Wpoa\Admin_Clients();
+            $this->assertNull($bad->dispatch('save_cimd', '', ['cimd_mode' => 'sometimes']));
+            $this->assertNotNull($bad->error());
+            $this->assertSame('allowlist', \Wpoa\Client_Id_Metadata::mode(), 'unchanged');
+
+            // A metadata-document client that was used is listed with the host it comes from.
+            \Wpoa\Client_Repository::insert(['client_id' => 'https://claude.ai/oauth/mcp-oauth-client-metadata', 'redirect_uris' => ['https://claude.ai/api/mcp/auth_callback'], 'metadata' => ['client_name' => 'Claude']]);
+            $html = self::render(new \Wpoa\Admin_Clients());
+            $this->assertStringContainsString('metadata document at claude.ai', $html);
+            $this->assertStringContainsString('id="wpoa-cimd-form"', $html);
+            $this->assertMatchesRegularExpression('/name="cimd_mode" value="allowlist" checked/', $html);
+        } finally {
+            delete_option(\Wpoa\Client_Id_Metadata::MODE_OPTION);
+            delete_option(\Wpoa\Client_Id_Metadata::ALLOWED_OPTION);
+            delete_option(\Wpoa\Client_Id_Metadata::TRUSTED_OPTION);
+        }
+    }
+
     private function assertDies(int $status, callable $fn): void
     {
         $level = ob_get_level();

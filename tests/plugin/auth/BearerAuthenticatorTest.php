@@ -430,8 +430,8 @@ final class BearerAuthenticatorTest extends PHPUnit\Framework\TestCase
         $this->assertSame(['error' => 'invalid_token', 'error_description' => 'The access token is malformed or not valid.'], $out->get_data());
         $headers = $out->get_headers();
         $this->assertSame(
-            'Bearer realm="localhost", error="invalid_token", error_description="The access token is malformed or not valid.", resource_metadata="'
-            . \Wpoa\Urls::protected_resource_metadata() . '"',
+            'Bearer realm="localhost", error="invalid_token", error_description="The access token is malformed or not valid.", scope="read write", resource_metadata="'
+            . wpoa_site()['url'] . '/.well-known/oauth-protected-resource/wp-json/' . '"',
             $headers['WWW-Authenticate']
         );
         $this->assertSame('private, no-store', $headers['Cache-Control']);
@@ -471,7 +471,7 @@ final class BearerAuthenticatorTest extends PHPUnit\Framework\TestCase
         $this->assertSame(401, $out->get_status());
         $this->assertSame('rest_not_logged_in', $out->get_data()['code'], 'core body untouched');
         $this->assertSame(
-            'Bearer realm="localhost", resource_metadata="' . \Wpoa\Urls::protected_resource_metadata() . '"',
+            'Bearer realm="localhost", scope="read write", resource_metadata="' . wpoa_site()['url'] . '/.well-known/oauth-protected-resource/wp-json/' . '"',
             $out->get_headers()['WWW-Authenticate']
         );
         $this->assertSame('no-cache, must-revalidate, max-age=0', wp_get_nocache_headers()['Cache-Control'], 'no bearer: core default');
@@ -563,7 +563,7 @@ final class BearerAuthenticatorTest extends PHPUnit\Framework\TestCase
     {
         $c = \Wpoa\Bearer_Authenticator::challenge(['error' => 'invalid_token', 'error_description' => "Ce jeton \"expiré\"\\\n"]);
         $this->assertSame(
-            'Bearer realm="localhost", error="invalid_token", error_description="Ce jeton expir", resource_metadata="' . \Wpoa\Urls::protected_resource_metadata() . '"',
+            'Bearer realm="localhost", error="invalid_token", error_description="Ce jeton expir", scope="read write", resource_metadata="' . wpoa_site()['url'] . '/.well-known/oauth-protected-resource/wp-json/' . '"',
             $c
         );
     }

@@ -137,8 +137,8 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
         $this->assertSame('insufficient_scope', $response->get_data()['code']);
         $this->assertSame(['status' => 403, 'scope' => 'write'], $response->get_data()['data']);
         $this->assertSame(
-            'Bearer realm="localhost", error="insufficient_scope", error_description="The access token does not allow this request (scope needed: write).", scope="write", resource_metadata="'
-            . \Wpoa\Urls::protected_resource_metadata() . '"',
+            'Bearer realm="localhost", error="insufficient_scope", error_description="The access token does not allow this request (scope needed: write).", scope="read write", resource_metadata="'
+            . wpoa_site()['url'] . '/.well-known/oauth-protected-resource/wp-json/' . '"',
             $response->get_headers()['WWW-Authenticate']
         );
         global $wpdb;
@@ -162,7 +162,7 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
         $this->actAs('admin', 'write');
         $response = $this->dispatch('GET', '/wp/v2/settings');
         $this->assertSame(403, $response->get_status());
-        $this->assertStringContainsString('scope="full"', $response->get_headers()['WWW-Authenticate']);
+        $this->assertStringContainsString('scope="write full"', $response->get_headers()['WWW-Authenticate']);
 
         $this->actAs('admin', 'full');
         $this->assertSame(200, $this->dispatch('GET', '/wp/v2/settings')->get_status());

@@ -23,6 +23,8 @@ final class ClientMetadataTest extends PHPUnit\Framework\TestCase
             'loopback IPv4 with port' => ['http://127.0.0.1:49152/cb'],
             'loopback IPv6' => ['http://[::1]/cb'],
             'loopback IPv6 with port' => ['http://[::1]:8080/'],
+            'localhost (MCP clients register it; RFC 8252 §8.3 only discourages it)' => ['http://localhost/callback'],
+            'localhost with port' => ['http://localhost:33418/callback'],
         ];
     }
 
@@ -45,7 +47,8 @@ final class ClientMetadataTest extends PHPUnit\Framework\TestCase
             'fragment' => ['https://app.example.com/cb#frag'],
             'empty fragment' => ['https://app.example.com/cb#'],
             'plain http to a public host' => ['http://app.example.com/cb'],
-            'http://localhost (RFC 8252 §8.3)' => ['http://localhost/cb'],
+            'http to a name under localhost' => ['http://localhost.example.com/cb'],
+            'http to localhost with user info' => ['http://user@localhost/cb'],
             'http to another loopback-looking name' => ['http://127.0.0.1.example.com/cb'],
             'relative path' => ['/callback'],
             'relative no slash' => ['callback'],
@@ -129,6 +132,23 @@ final class ClientMetadataTest extends PHPUnit\Framework\TestCase
             'contacts too many' => [['contacts' => array_map(static fn ($i) => "d$i@example.com", range(1, 11))]],
             'software_id as number' => [['software_id' => 5]],
             'software_version as bool' => [['software_version' => true]],
+            'application_type unknown' => [['application_type' => 'browser']],
+            'application_type as array' => [['application_type' => ['native']]],
+            // Names that disguise themselves on a consent screen (RFC 7591 §2 lets us refuse).
+            'client_name with a right-to-left override' => [['client_name' => "Good\u{202E}ppA liveE"]],
+            'client_name with a bidi isolate' => [['client_name' => "Word\u{2067}Press\u{2069}"]],
+            'client_name with a right-to-left mark' => [['client_name' => "Claude\u{200F}"]],
+            'client_name with a zero-width space' => [['client_name' => "Word\u{200B}Press"]],
+            'client_name with a zero-width joiner' => [['client_name' => "Word\u{200D}Press"]],
+            'client_name with a byte order mark' => [['client_name' => "\u{FEFF}WordPress"]],
+            'client_name with a soft hyphen' => [['client_name' => "Word\u{00AD}Press"]],
+            'client_name with a tag character' => [['client_name' => "App\u{E0041}"]],
+            'client_name with a no-break space' => [['client_name' => "Word\u{00A0}Press"]],
+            'client_name with a Hangul filler' => [['client_name' => "\u{3164}"]],
+            'client_name with a C1 control' => [['client_name' => "App\u{0085}"]],
+            'client_name with a line separator' => [['client_name' => "App\u{2028}Official"]],
+            'client_name invalid UTF-8' => [['client_name' => "App\xC3\x28"]],
+            'software_id with a zero-width space' => [['software_id' => "id\u{200B}"]],
         ];
     }
 
@@ -174,6 +194,37 @@ final class ClientMetadataTest extends PHPUnit\Framework\TestCase
         foreach (['jwks_uri', 'tos_uri', 'client_name#ja-Jpan-JP', 'software_statement'] as $ignored) {
             $this->assertArrayNotHasKey($ignored, $meta);
         }
+    }
+
+    public function testApplicationTypeIsKeptOrInferred(): void
+    {
+        $web = \Wpoa\Client_Metadata::validate(self::valid());
+        $this->assertSame('web', $web['application_type'], 'only https redirect URIs');
+        foreach (['http://localhost:8080/cb', 'com.example.app:/cb', 'http://127.0.0.1/cb'] as $uri) {
+            $this->assertSame('native', \Wpoa\Client_Metadata::validate(self::valid(['redirect_uris' => [$uri]]))['application_type'], $uri);
+        }
+        $this->assertSame('native', \Wpoa\Client_Metadata::validate(self::valid(['application_type' => 'native']))['application_type']);
+        // A web application may not use loopback or custom-scheme redirect URIs (OpenID Connect DCR §2).
+        $this->assertError('invalid_redirect_uri', self::valid(['application_type' => 'web', 'redirect_uris' => ['http://localhost/cb']]));
+        $this->assertError('invalid_redirect_uri', self::valid(['application_type' => 'web', 'redirect_uris' => ['https://a.example/cb', 'com.example.app:/cb']]));
+    }
+
+    public function testOrdinaryNamesInAnyScriptAreKept(): void
+    {
+        foreach (['Claude', 'Visual Studio Code', 'アプリ', 'تطبيق ووردبريس', 'Ünïcödé – “quoted” 📝'] as $name) {
+            $this->assertSame($name, \Wpoa\Client_Metadata::validate(self::valid(['client_name' => $name]))['client_name']);
+        }
+    }
+
+    public function testStoredNamesAreNeutralizedWhereShown(): void
+    {
+        $client = new \Wpoa\Client();
+        $client->client_id = 'c-1';
+        $client->metadata = ['client_name' => "Good\u{202E}ppA liveE"];
+        $this->assertSame('GoodppA liveE', $client->name());
+        $client->metadata = ['client_name' => "\u{200B}\u{2066}"];
+        $this->assertSame('c-1', $client->name(), 'nothing visible left: the client_id is shown');
+        $this->assertSame('Word Press', \Wpoa\Client_Metadata::neutralize("Word\u{00A0}\u{200B} Press"));
     }
 
     public function testNullMembersCountAsAbsent(): void

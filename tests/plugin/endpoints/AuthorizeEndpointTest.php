@@ -546,4 +546,74 @@ final class AuthorizeEndpointTest extends PHPUnit\Framework\TestCase
         $this->assertSame('https://c.example/cb?x=1&code=a&iss=https%3A%2F%2Fs', \Wpoa\Authorize_Endpoint::redirect_url('https://c.example/cb?x=1', ['code' => 'a', 'state' => null, 'iss' => 'https://s']));
         $this->assertSame('com.example.app:/cb?state=a%20b%26c', \Wpoa\Authorize_Endpoint::redirect_url('com.example.app:/cb', ['state' => 'a b&c']));
     }
+
+    // ---- The published endpoint has no query; the screen stays on the login page ----------
+
+    public function testPublishedEndpointSendsTheRequestOnToTheLoginScreenUnchanged(): void
+    {
+        $site = wpoa_site()['url'];
+        $get = \Wpoa\Authorize_Endpoint::login_screen_target('/oauth/authorize?response_type=code&client_id=abc&state=a%20b', 'GET');
+        $this->assertSame(['status' => 302, 'location' => "$site/wp-login.php?action=oauth_authorize&response_type=code&client_id=abc&state=a%20b"], $get);
+        $post = \Wpoa\Authorize_Endpoint::login_screen_target('/oauth/authorize', 'POST');
+        $this->assertSame(['status' => 307, 'location' => "$site/wp-login.php?action=oauth_authorize"], $post, 'method and body kept');
+        $raw = \Wpoa\Authorize_Endpoint::login_screen_target("/oauth/authorize/?state=\r\nSet-Cookie:x", 'GET');
+        $this->assertSame("$site/wp-login.php?action=oauth_authorize&state=%0D%0ASet-Cookie:x", $raw['location'], 'no header injection');
+        $this->assertNull(\Wpoa\Authorize_Endpoint::login_screen_target('/oauth/authorizex', 'GET'));
+        $this->assertNull(\Wpoa\Authorize_Endpoint::login_screen_target('/blog/oauth/authorize', 'GET'));
+        $this->assertNull(\Wpoa\Authorize_Endpoint::login_screen_target('/wp-login.php', 'GET'));
+    }
+
+    // ---- Resources below the REST root (an MCP server inside WordPress) --------------------
+
+    public function testResourceBelowTheRestRootIsGrantedAsItsOwnAudience(): void
+    {
+        $mcp = wpoa_site()['url'] . '/wp-json/mcp/mcp-adapter-default-server';
+        $client = self::client();
+        $r = $this->get(self::params($client, ['resource' => $mcp]));
+        $this->assertSame('consent', $r['kind']);
+        $this->assertSame($mcp, $r['request']['audience']);
+        $html = $this->render('consent', $r);
+        $this->assertStringContainsString('Access is limited to <code>' . esc_html($mcp) . '</code>', $html);
+
+        $approved = $this->endpoint->decide_post(\Wpoa\Authorize_Endpoint::form_fields($r['request']) + [
+            \Wpoa\Authorize_Endpoint::DECISION_FIELD => 'approve',
+            \Wpoa\Authorize_Endpoint::NONCE_FIELD => $r['nonce'],
+        ], wpoa_user('author')->ID);
+        $q = $this->redirected($approved);
+        global $wpdb;
+        $t = \Wpoa\Schema::tables()['codes'];
+        $this->assertSame($mcp, $wpdb->get_var($wpdb->prepare("SELECT audience FROM {$t} WHERE client_id = %s", $client->client_id)));
+        $this->assertSame(wpoa_site()['url'], $q['iss']);
+    }
+
+    public function testTwoDifferentResourcesAreRefused(): void
+    {
+        $site = wpoa_site()['url'];
+        $client = self::client();
+        $query = self::query(self::params($client, ['resource' => "$site/wp-json/mcp/a"])) . '&resource=' . rawurlencode("$site/wp-json/mcp/b");
+        $q = $this->redirected($this->endpoint->decide_get($query, wpoa_user('author')->ID));
+        $this->assertSame('invalid_target', $q['error']);
+        $this->assertSame($site, $q['iss']);
+        $this->assertSame(0, self::codesOf($client));
+    }
+
+    public function testLocalhostRedirectUriWithAnyPortIsALoopbackRedirect(): void
+    {
+        $client = self::client([], ['http://localhost/callback']);
+        $r = $this->get(self::params($client, ['redirect_uri' => 'http://localhost:33418/callback']));
+        $this->assertSame('consent', $r['kind']);
+        $this->assertSame('http://localhost:33418/callback', $r['request']['redirect_uri']);
+        $this->assertSame(['kind' => 'loopback', 'label' => 'localhost'], \Wpoa\Authorize_Endpoint::describe_redirect('http://localhost:33418/callback'));
+        $this->assertStringContainsString('an application running on this device', $this->render('consent', $r));
+        $other = $this->get(self::params($client, ['redirect_uri' => 'http://127.0.0.1:33418/callback']));
+        $this->assertSame('error', $other['kind'], 'the host must match; only the port may vary');
+    }
+
+    public function testDisguisedStoredNameIsNeutralizedOnTheConsentScreen(): void
+    {
+        $client = self::client(['client_name' => "Word\u{202E}sserP\u{202C} \u{200B}Official"]);
+        $html = $this->render('consent', $this->get(self::params($client)));
+        $this->assertStringContainsString('<span class="wpoa-client-name">WordsserP Official</span>', $html);
+        $this->assertDoesNotMatchRegularExpression('/[\x{202A}-\x{202E}\x{200B}]/u', $html);
+    }
 }

@@ -29,7 +29,7 @@ final class DiscoveryTest extends PHPUnit\Framework\TestCase
         $meta = \Wpoa\Discovery::authorization_server_metadata();
         // Literals, not values rebuilt from Urls: the issuer is the site URL exactly.
         $this->assertSame($site, $meta['issuer']);
-        $this->assertSame("$site/wp-login.php?action=oauth_authorize", $meta['authorization_endpoint']);
+        $this->assertSame("$site/oauth/authorize", $meta['authorization_endpoint']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/token", $meta['token_endpoint']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/register", $meta['registration_endpoint']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/jwks", $meta['jwks_uri']);
@@ -200,7 +200,10 @@ final class DiscoveryTest extends PHPUnit\Framework\TestCase
         $this->assertArrayHasKey('application-passwords', $auth, 'core entry kept');
         $site = wpoa_site()['url'];
         $this->assertSame("$site/.well-known/oauth-authorization-server", $auth['oauth2']['metadata']);
-        $this->assertSame("$site/wp-login.php?action=oauth_authorize", $auth['oauth2']['endpoints']['authorization']);
+        $this->assertSame("$site/oauth/authorize", $auth['oauth2']['endpoints']['authorization']);
+        // Flat keys beside `endpoints`, the shape WordPress.com publishes.
+        $this->assertSame("$site/oauth/authorize", $auth['oauth2']['authorize']);
+        $this->assertSame("$site/wp-json/wp-oauth/v1/token", $auth['oauth2']['token']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/token", $auth['oauth2']['endpoints']['token']);
         $this->assertSame("$site/wp-json/wp-oauth/v1/register", $auth['oauth2']['endpoints']['registration']);
 

@@ -27,7 +27,7 @@ final class Admin_Clients {
 	const SLUG = 'wpoa-clients';
 
 	/** Actions accepted from the page. */
-	const ACTIONS = array( 'add', 'update', 'regenerate_secret', 'delete', 'save_settings', 'generate_iat', 'revoke_iat' );
+	const ACTIONS = array( 'add', 'update', 'regenerate_secret', 'delete', 'save_settings', 'save_cimd', 'generate_iat', 'revoke_iat' );
 
 	/**
 	 * A plaintext secret to show once in this response: {label, value, client_id?}.
@@ -142,6 +142,8 @@ final class Admin_Clients {
 				return $this->done( $ok ? 'deleted' : 'not_found' );
 			case 'save_settings':
 				return $this->action_settings( $post );
+			case 'save_cimd':
+				return $this->action_cimd( $post );
 			case 'generate_iat':
 				$this->once = array(
 					'label' => __( 'Initial access token', 'wp-oauth' ),
@@ -343,6 +345,23 @@ final class Admin_Clients {
 	}
 
 	/**
+	 * Saves the Client ID Metadata Document policy: mode, allowed and trusted domains.
+	 *
+	 * @param array $post Unslashed POST data: cimd_mode, cimd_allowed, cimd_trusted.
+	 * @return string|null
+	 */
+	private function action_cimd( array $post ): ?string {
+		$mode = sanitize_key( (string) ( $post['cimd_mode'] ?? '' ) );
+		if ( ! Client_Id_Metadata::set_mode( $mode ) ) {
+			$this->error = __( 'Choose whether applications identified by a URL are accepted.', 'wp-oauth' );
+			return null;
+		}
+		Client_Id_Metadata::set_domains( Client_Id_Metadata::ALLOWED_OPTION, sanitize_textarea_field( (string) ( $post['cimd_allowed'] ?? '' ) ) );
+		Client_Id_Metadata::set_domains( Client_Id_Metadata::TRUSTED_OPTION, sanitize_textarea_field( (string) ( $post['cimd_trusted'] ?? '' ) ) );
+		return $this->done( 'settings_saved' );
+	}
+
+	/**
 	 * Redirects back to the list with a notice and ends the request (unless a
 	 * `wp_redirect` filter cancelled the redirect, as tests do).
 	 *
@@ -481,6 +500,10 @@ final class Admin_Clients {
 		}
 		foreach ( $clients as $client ) {
 			$origin = 0 === $client->registered_by ? __( 'registered itself', 'wp-oauth' ) : __( 'added by an administrator', 'wp-oauth' );
+			if ( Client_Id_Metadata::is_url( $client->client_id ) ) {
+				/* translators: %s: host name of the client's metadata document URL. */
+				$origin = sprintf( __( 'metadata document at %s', 'wp-oauth' ), (string) wp_parse_url( $client->client_id, PHP_URL_HOST ) );
+			}
 			$never  = null === $client->first_authorized_at ? ' · ' . __( 'never authorized', 'wp-oauth' ) : '';
 			echo '<tr data-client-id="' . esc_attr( $client->client_id ) . '">';
 			printf(
@@ -516,6 +539,42 @@ final class Admin_Clients {
 			echo '<p class="description" id="wpoa-never-authorized">' . esc_html( $text ) . '</p>';
 		}
 		$this->render_settings();
+	}
+
+	/**
+	 * The Client ID Metadata Document policy form.
+	 */
+	private function render_cimd_settings(): void {
+		$mode = Client_Id_Metadata::mode();
+		echo '<h2 id="wpoa-cimd-settings">' . esc_html__( 'Applications identified by a URL', 'wp-oauth' ) . '</h2>';
+		echo '<p>' . esc_html__( 'AI agents such as Claude, ChatGPT and VS Code identify themselves with the address of a metadata document they publish (Client ID Metadata Documents) instead of registering. This site fetches that document under strict limits; users still approve every app, and the consent screen names the domain.', 'wp-oauth' ) . '</p>';
+		printf( '<form method="post" action="%s" id="wpoa-cimd-form">', esc_url( self::url() ) );
+		wp_nonce_field( self::nonce_action( 'save_cimd' ) );
+		echo '<input type="hidden" name="wpoa_action" value="save_cimd"><table class="form-table" role="presentation"><tbody><tr><th scope="row">' . esc_html__( 'Accept', 'wp-oauth' ) . '</th><td><fieldset>';
+		$modes = array(
+			'on'        => __( 'Any application with a public https metadata document.', 'wp-oauth' ),
+			'allowlist' => __( 'Only applications from the domains below.', 'wp-oauth' ),
+			'off'       => __( 'None.', 'wp-oauth' ),
+		);
+		foreach ( $modes as $value => $label ) {
+			printf( '<label><input type="radio" name="cimd_mode" value="%1$s"%2$s> %3$s</label><br>', esc_attr( $value ), checked( $mode, $value, false ), esc_html( $label ) );
+		}
+		echo '</fieldset></td></tr>';
+		foreach ( array(
+			array( 'cimd_allowed', Client_Id_Metadata::ALLOWED_OPTION, __( 'Allowed domains', 'wp-oauth' ), __( 'One domain per line (e.g. claude.ai); a domain also allows its subdomains. Used when only these domains are accepted.', 'wp-oauth' ) ),
+			array( 'cimd_trusted', Client_Id_Metadata::TRUSTED_OPTION, __( 'Trusted domains', 'wp-oauth' ), __( 'Applications from these domains get a "verified" mark on the consent screen.', 'wp-oauth' ) ),
+		) as $field ) {
+			printf(
+				'<tr><th scope="row"><label for="wpoa-%1$s">%2$s</label></th><td><textarea name="%1$s" id="wpoa-%1$s" rows="3" class="regular-text code">%3$s</textarea><p class="description">%4$s</p></td></tr>',
+				esc_attr( $field[0] ),
+				esc_html( $field[2] ),
+				esc_textarea( implode( "\n", Client_Id_Metadata::domains( $field[1] ) ) ),
+				esc_html( $field[3] )
+			);
+		}
+		echo '</tbody></table>';
+		submit_button( __( 'Save', 'wp-oauth' ), 'primary', 'submit', true, array( 'id' => 'wpoa-cimd-save' ) );
+		echo '</form>';
 	}
 
 	/**
@@ -662,6 +721,8 @@ final class Admin_Clients {
 		echo '</tbody></table>';
 		submit_button( __( 'Save settings', 'wp-oauth' ) );
 		echo '</form>';
+
+		$this->render_cimd_settings();
 
 		$created = Registration_Controller::initial_access_token_created_at();
 		echo '<h3>' . esc_html__( 'Initial access token', 'wp-oauth' ) . '</h3><p>';

@@ -500,7 +500,8 @@ final class Bearer_Authenticator {
 			throw self::invalid_token( 'too_long', __( 'The access token is too long.', 'wp-oauth' ) );
 		}
 		try {
-			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY );
+			// A token for a resource below the REST root (RFC 8707) is valid on that resource only.
+			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY, Resources::expected_audience( $token, Plugin::requested_rest_route() ) );
 		} catch ( \UnexpectedValueException $e ) {
 			throw self::invalid_token( 'invalid_claims', __( 'The access token is not valid.', 'wp-oauth' ) );
 		} catch ( \Throwable $e ) {
@@ -645,18 +646,26 @@ final class Bearer_Authenticator {
 	}
 
 	/**
-	 * A `WWW-Authenticate: Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1):
-	 * realm first, then the given parameters, then `resource_metadata`.
-	 * Values are reduced to the characters RFC 6750 §3 allows in quoted strings.
+	 * A `WWW-Authenticate: Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1): realm first, then
+	 * the given parameters, then `scope` (unless given: the scope that normal use of the
+	 * resource needs, challenge_scope(), so that clients which follow the challenge — the MCP
+	 * authorization specification tells them to — ask for that and not for everything), then
+	 * `resource_metadata`: the metadata of the resource the request addresses (Resources::for_route()),
+	 * whose `resource` is that resource exactly. Values are reduced to the characters RFC 6750
+	 * §3 allows in quoted strings.
 	 *
 	 * @param array<string,string> $params error, error_description, scope.
 	 * @return string
 	 */
 	public static function challenge( array $params ): string {
+		// insufficient_scope without a scope means that no scope would do: suggest none.
+		if ( ! isset( $params['scope'] ) && 'insufficient_scope' !== ( $params['error'] ?? '' ) ) {
+			$params['scope'] = self::challenge_scope();
+		}
 		$params = array_merge(
 			array( 'realm' => Urls::realm() ),
 			$params,
-			array( 'resource_metadata' => Urls::protected_resource_metadata() )
+			array( 'resource_metadata' => Resources::metadata_url( Resources::for_route( Plugin::requested_rest_route() ) ) )
 		);
 		$parts = array();
 		foreach ( $params as $name => $value ) {
@@ -664,6 +673,26 @@ final class Bearer_Authenticator {
 			$parts[] = $name . '="' . $value . '"';
 		}
 		return 'Bearer ' . implode( ', ', $parts );
+	}
+
+	/**
+	 * The `scope` of a challenge that names no scope of its own: the least privilege that normal
+	 * use needs, `read write` by default (filter `wpoa_challenge_scope`). `full` is never
+	 * offered here, whatever the filter returns: it is asked for deliberately, not by default.
+	 *
+	 * @return string Space-separated scope values, canonical order.
+	 */
+	public static function challenge_scope(): string {
+		/**
+		 * Filters the scope that 401 challenges without a scope of their own suggest
+		 * (RFC 6750 §3 `scope`). Unknown values and `full` are dropped.
+		 *
+		 * @param string $scope Default `read write`.
+		 */
+		$tokens = Scopes::parse( (string) apply_filters( 'wpoa_challenge_scope', 'read write' ) );
+		$tokens = array_diff( $tokens, Scopes::unknown( $tokens ), array( 'full' ) );
+		$scope  = Scopes::to_string( array_values( $tokens ) );
+		return '' !== $scope ? $scope : Scopes::DEFAULT_SCOPE;
 	}
 
 	/**

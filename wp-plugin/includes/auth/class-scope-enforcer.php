@@ -253,7 +253,10 @@ final class Scope_Enforcer {
 			'error_description' => null !== $this->route_refusal ? $this->route_message : __( 'The access token does not allow this request.', 'wp-oauth' ),
 		);
 		if ( '' !== $needed ) {
-			$params['scope'] = $needed;
+			// RFC 6750 §3 `scope`: every scope the operation needs, with the ones the token
+			// already has, so that a client re-authorizing with it (MCP step-up) loses nothing.
+			$held            = Scopes::parse( (string) ( $auth->claims()['scope'] ?? '' ) );
+			$params['scope'] = Scopes::to_string( array_merge( $held, Scopes::parse( $needed ) ) );
 		}
 		$response->set_status( 403 );
 		$response->header( 'WWW-Authenticate', Bearer_Authenticator::challenge( $params ) );

@@ -22,11 +22,22 @@ defined( 'ABSPATH' ) || exit;
  * Redirect URI rules (OAuth 2.1 §2.3, RFC 8252 §7, §8.3, RFC 9700 §4.1):
  * - absolute, no fragment, no whitespace or control characters, at most 2000 bytes;
  * - `https://host/…` (no user-info);
- * - `http://` only to the loopback IP literals `127.0.0.1` and `[::1]` (the port may
- *   vary at authorization time); `http://localhost` is refused (RFC 8252 §8.3);
+ * - `http://` only to loopback: the IP literals `127.0.0.1` and `[::1]`, and `localhost`,
+ *   which RFC 8252 §8.3 discourages but MCP clients register (the port may vary at
+ *   authorization time, RFC 8252 §7.3);
  * - private-use schemes in reverse-domain form (`com.example.app:/cb`, the scheme
  *   must contain a dot);
  * - never `javascript:`, `data:`, `file:`, `vbscript:`, `about:`, `blob:`, `filesystem:`.
+ *
+ * `application_type` (OpenID Connect Dynamic Client Registration 1.0 §2, used by MCP clients):
+ * `web` or `native`. When absent it is inferred: `native` when any redirect URI is loopback
+ * or a private-use scheme, else `web`. A `web` client may register only https redirect URIs
+ * (`invalid_redirect_uri` otherwise).
+ *
+ * Human-readable strings (`client_name`, `software_id`, `software_version`) must not contain
+ * characters that hide or disguise text on the consent screen (INVISIBLE: controls, Unicode
+ * bidi controls, zero-width and other format characters, non-space blanks): refused with
+ * `invalid_client_metadata` (RFC 7591 §2 lets the server refuse any value).
  */
 final class Client_Metadata {
 
@@ -44,6 +55,19 @@ final class Client_Metadata {
 
 	/** Schemes never accepted as redirect URIs, whatever their form. */
 	const FORBIDDEN_SCHEMES = array( 'javascript', 'data', 'file', 'vbscript', 'about', 'blob', 'filesystem', 'view-source', 'ws', 'wss', 'ftp' );
+
+	/** Accepted `application_type` values (OpenID Connect Dynamic Client Registration 1.0 §2). */
+	const APPLICATION_TYPES = array( 'web', 'native' );
+
+	/**
+	 * Characters that hide, reorder or disguise text when a name is shown: C0/C1 controls,
+	 * format characters (bidi embeddings, overrides and isolates U+202A–U+202E, U+2066–U+2069,
+	 * marks U+200E/U+200F/U+061C, zero-width U+200B–U+200D, U+2060, U+FEFF, tag characters),
+	 * private-use and unassigned code points, line and paragraph separators, every space other
+	 * than U+0020, combining grapheme joiner, variation selectors, and the blank-looking
+	 * Hangul fillers and Braille blank. A PCRE class for the `u` modifier.
+	 */
+	const INVISIBLE = '/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\x{00A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}\x{034F}\x{115F}\x{1160}\x{3164}\x{FFA0}\x{2800}\x{180B}-\x{180F}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]/u';
 
 	/** Longest accepted URI, in bytes. */
 	const MAX_URI_LENGTH = 2000;
@@ -124,6 +148,7 @@ final class Client_Metadata {
 		$out['token_endpoint_auth_method'] = $method;
 		$out['grant_types']                = $grant_types;
 		$out['response_types']             = $response_types;
+		$out['application_type']           = self::application_type( $in, $out['redirect_uris'] );
 
 		// Human-readable strings.
 		foreach ( array( 'client_name', 'software_id', 'software_version' ) as $key ) {
@@ -217,11 +242,8 @@ final class Client_Metadata {
 			}
 			if ( 'http' === $scheme ) {
 				$host = strtolower( $parts['host'] );
-				if ( '127.0.0.1' !== $host && '[::1]' !== $host ) {
-					if ( 'localhost' === $host ) {
-						return __( 'Use the loopback IP literal http://127.0.0.1 or http://[::1] instead of http://localhost (RFC 8252 §8.3).', 'wp-oauth' );
-					}
-					return __( 'Plain http redirect URIs are allowed only to the loopback addresses 127.0.0.1 and [::1]; use https.', 'wp-oauth' );
+				if ( '127.0.0.1' !== $host && '[::1]' !== $host && 'localhost' !== $host ) {
+					return __( 'Plain http redirect URIs are allowed only to loopback (127.0.0.1, [::1] or localhost); use https.', 'wp-oauth' );
 				}
 			}
 			return null;
@@ -326,7 +348,63 @@ final class Client_Metadata {
 			/* translators: 1: metadata member name, 2: maximum length. */
 			throw self::error( sprintf( __( '%1$s must be at most %2$d characters, without control characters.', 'wp-oauth' ), $key, self::MAX_STRING_LENGTH ) );
 		}
+		if ( self::has_invisible( $value ) ) {
+			throw self::error(
+				sprintf(
+					/* translators: %s: metadata member name. */
+					__( '%s must not contain invisible, bidirectional-control or other formatting characters.', 'wp-oauth' ),
+					$key
+				)
+			);
+		}
 		return $value;
+	}
+
+	/**
+	 * Whether a string holds characters that hide or disguise text (INVISIBLE).
+	 *
+	 * @param string $value UTF-8 string (invalid UTF-8 counts as disguised).
+	 * @return bool
+	 */
+	public static function has_invisible( string $value ): bool {
+		return 1 === preg_match( self::INVISIBLE, $value ) || ! mb_check_encoding( $value, 'UTF-8' );
+	}
+
+	/**
+	 * A name made safe to show: every INVISIBLE character removed, runs of spaces collapsed.
+	 *
+	 * @param string $value Any string.
+	 * @return string
+	 */
+	public static function neutralize( string $value ): string {
+		if ( ! mb_check_encoding( $value, 'UTF-8' ) ) {
+			$value = mb_convert_encoding( $value, 'UTF-8', 'UTF-8' );
+		}
+		return trim( (string) preg_replace( '/ {2,}/', ' ', (string) preg_replace( self::INVISIBLE, '', $value ) ) );
+	}
+
+	/**
+	 * `application_type` (rules in the class comment).
+	 *
+	 * @param array    $in   Input.
+	 * @param string[] $uris Validated redirect URIs.
+	 * @return string `web` or `native`.
+	 * @throws OAuth_Error `invalid_client_metadata` for an unknown value, `invalid_redirect_uri`
+	 *                     for a `web` client with a non-https redirect URI.
+	 */
+	private static function application_type( array $in, array $uris ): string {
+		$https = array_filter( $uris, static fn( $u ) => 0 === stripos( $u, 'https://' ) );
+		if ( ! array_key_exists( 'application_type', $in ) ) {
+			return count( $https ) === count( $uris ) ? 'web' : 'native';
+		}
+		$type = $in['application_type'];
+		if ( ! is_string( $type ) || ! in_array( $type, self::APPLICATION_TYPES, true ) ) {
+			throw self::error( __( 'application_type must be "web" or "native".', 'wp-oauth' ) );
+		}
+		if ( 'web' === $type && count( $https ) !== count( $uris ) ) {
+			throw self::redirect_error( __( 'A web application may register only https redirect URIs; loopback and custom-scheme redirect URIs need application_type "native".', 'wp-oauth' ) );
+		}
+		return $type;
 	}
 
 	/**

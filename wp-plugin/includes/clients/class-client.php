@@ -73,9 +73,15 @@ final class Client {
 		return 'none' !== $this->token_endpoint_auth_method;
 	}
 
-	/** @return string Display name, falling back to the client_id. */
+	/**
+	 * Display name, with every character that could hide or disguise text removed
+	 * (Client_Metadata::neutralize(), for names stored before they were refused), falling back
+	 * to the client_id.
+	 *
+	 * @return string
+	 */
 	public function name(): string {
-		$name = isset( $this->metadata['client_name'] ) ? (string) $this->metadata['client_name'] : '';
+		$name = isset( $this->metadata['client_name'] ) ? Client_Metadata::neutralize( (string) $this->metadata['client_name'] ) : '';
 		return '' !== $name ? $name : $this->client_id;
 	}
 
@@ -107,8 +113,8 @@ final class Client {
 
 	/**
 	 * Whether `$uri` matches a registered redirect URI: exact string comparison,
-	 * except that for loopback IP literals over http the port may differ
-	 * (RFC 8252 §7.3, OAuth 2.1 §2.3.1).
+	 * except that for loopback redirect URIs over http (`127.0.0.1`, `[::1]`, `localhost`) the
+	 * port may differ (RFC 8252 §7.3, OAuth 2.1 §2.3.1); the host itself must match.
 	 *
 	 * @param string $uri Redirect URI from the request.
 	 * @return bool
@@ -126,13 +132,14 @@ final class Client {
 	}
 
 	/**
-	 * For `http://127.0.0.1[:port]/…` or `http://[::1][:port]/…`, the URI with the port removed; else null.
+	 * For `http://127.0.0.1[:port]/…`, `http://[::1][:port]/…` or `http://localhost[:port]/…`,
+	 * the URI with the port removed; else null.
 	 *
 	 * @param string $uri URI.
 	 * @return string|null
 	 */
 	private static function loopback_without_port( string $uri ): ?string {
-		if ( ! preg_match( '#^http://(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(/[^\#]*)?$#D', $uri, $m ) ) {
+		if ( ! preg_match( '#^http://(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?(/[^\#]*)?$#D', $uri, $m ) ) {
 			return null;
 		}
 		return 'http://' . $m[1] . ( $m[3] ?? '' );

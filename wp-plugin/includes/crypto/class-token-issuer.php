@@ -95,20 +95,23 @@ final class Token_Issuer {
 	 * most 64 bytes, `client_id`, integer `iat`, string `scope`). Does not look at the
 	 * grant, the deny-list or the user: callers do what their RFC asks.
 	 *
-	 * @param string $token  Compact JWS as received (at most MAX_ACCESS_TOKEN_LENGTH bytes).
-	 * @param int    $leeway Clock leeway in seconds.
+	 * @param string $token    Compact JWS as received (at most MAX_ACCESS_TOKEN_LENGTH bytes).
+	 * @param int    $leeway   Clock leeway in seconds.
+	 * @param string $audience The `aud` the token must carry (equal, or contained in its array);
+	 *                         '' for any resource of this site (Resources::issued_audience():
+	 *                         the REST API root, or the resource below it the token names).
 	 * @return array<string,mixed> The claims.
 	 * @throws \WpOAuth\Exception          From the extension when the token does not verify
 	 *                                      (\WpOAuth\TokenException with its stable code).
 	 * @throws \UnexpectedValueException    When it verifies but its claims are not ours in shape.
 	 */
-	public static function verify_access_token( string $token, int $leeway = Keys::LEEWAY ): array {
+	public static function verify_access_token( string $token, int $leeway = Keys::LEEWAY, string $audience = '' ): array {
 		$claims = Crypto::jwt_decode(
 			$token,
 			Keys::public_jwks(),
 			array(
 				'iss'        => Urls::issuer(),
-				'aud'        => Urls::audience(),
+				'aud'        => '' !== $audience ? $audience : Resources::issued_audience( $token ),
 				'typ'        => 'at+jwt',
 				'leeway'     => $leeway,
 				'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),

@@ -1,6 +1,7 @@
 <?php
 /**
- * The authorization endpoint and consent screen: wp-login.php?action=oauth_authorize.
+ * The authorization endpoint (`{home}/oauth/authorize`) and its consent screen on
+ * wp-login.php?action=oauth_authorize.
  *
  * @package Wpoa
  */
@@ -19,7 +20,9 @@ defined( 'ABSPATH' ) || exit;
  * Validation order (RFC 6749 §4.1.2.1). Errors that make the client or its redirect URI
  * untrustworthy are shown as an error page (HTTP 400), never redirected:
  * 1. plain HTTP (Https_Policy) — error page;
- * 2. `client_id` or `redirect_uri` missing where required, given twice, unknown client, or a
+ * 2. `client_id` or `redirect_uri` missing where required, given twice, unknown client (an https
+ *    `client_id` is a Client ID Metadata Document URL: Client_Id_Metadata::resolve(), its
+ *    refusals are shown here, 400, or 503 when the fetch budget is spent), or a
  *    redirect URI that is not registered (exact match; RFC 8252 §7.3 loopback port exception
  *    only). `redirect_uri` may be omitted only when the client registered exactly one.
  * Every later error redirects to the redirect URI with `error`, `error_description`, `state`
@@ -32,7 +35,8 @@ defined( 'ABSPATH' ) || exit;
  * 6. unknown scopes, or scopes beyond the client's registered `scope` → `invalid_scope`
  *    (no scope = `read`, or the client's registered scope when that excludes `read`);
  * 7. `resource` not this site's API (Urls::audience(), also accepted without the trailing
- *    slash, or the site URL with or without it) → `invalid_target`;
+ *    slash, or the site URL with or without it) nor a URL below the REST root (Resources),
+ *    or several values naming different resources → `invalid_target`;
  * 8. `prompt` values other than none, login, consent, select_account, or `none` combined
  *    with another value → `invalid_request`.
  * Then: not logged in → WordPress's login, back here afterwards (`prompt=none`:
@@ -77,6 +81,54 @@ final class Authorize_Endpoint {
 		}
 		$this->emit( $result );
 		exit;
+	}
+
+	/**
+	 * The published authorization endpoint, `{home}/oauth/authorize` (Urls::authorization_endpoint(),
+	 * no query component so that clients may append `?` + parameters, RFC 6749 §3.1). Runs on
+	 * `parse_request`: sends the browser on to the consent screen on the login page with the
+	 * query unchanged — 302 for GET/HEAD, 307 for POST (method and body kept) — with
+	 * `Cache-Control: no-store`, and exits. Validation, login and consent happen there, so every
+	 * login, two-factor and login-URL plugin applies as before. Other paths return untouched.
+	 *
+	 * @param \WP|null $wp The request being parsed (unused).
+	 */
+	public function redirect_to_login_screen( $wp = null ): void {
+		$target = self::login_screen_target(
+			isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '', // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- compared, then percent-encoded.
+			isset( $_SERVER['REQUEST_METHOD'] ) ? strtoupper( (string) wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) : 'GET' // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- compared only.
+		);
+		if ( null === $target ) {
+			return;
+		}
+		nocache_headers();
+		self::send_security_headers();
+		header( 'Location: ' . $target['location'], true, $target['status'] );
+		exit;
+	}
+
+	/**
+	 * Where a request to the published authorization endpoint goes (testable part of
+	 * redirect_to_login_screen()).
+	 *
+	 * @param string $request_uri The raw request URI (path and query).
+	 * @param string $method      HTTP method, upper case.
+	 * @return array{status:int, location:string}|null Null when the path is not the endpoint's.
+	 */
+	public static function login_screen_target( string $request_uri, string $method ): ?array {
+		$path     = (string) wp_parse_url( $request_uri, PHP_URL_PATH );
+		$endpoint = (string) wp_parse_url( Urls::authorization_endpoint(), PHP_URL_PATH );
+		if ( '' === $path || untrailingslashit( rawurldecode( $path ) ) !== untrailingslashit( $endpoint ) ) {
+			return null;
+		}
+		$at    = strpos( $request_uri, '?' );
+		$query = false === $at ? '' : (string) substr( $request_uri, $at + 1 );
+		// Anything a header must not carry is percent-encoded; the query is passed on, never interpreted here.
+		$query = (string) preg_replace_callback( '/[^\x21-\x7e]/', static fn( $m ) => rawurlencode( $m[0] ), $query );
+		return array(
+			'status'   => 'POST' === $method ? 307 : 302,
+			'location' => Urls::login_screen_authorization_url() . ( '' !== $query ? '&' . $query : '' ),
+		);
 	}
 
 	/**
@@ -296,9 +348,12 @@ final class Authorize_Endpoint {
 			return self::error_page( count( $ids ) > 1 ? __( 'The client_id parameter is included more than once.', 'wp-oauth' ) : __( 'The client_id parameter is missing.', 'wp-oauth' ), 400 );
 		}
 		try {
-			$client = Client_Repository::find( $ids[0] );
+			// An https URL is a Client ID Metadata Document client: fetched, checked, cached.
+			$client = Client_Id_Metadata::is_url( $ids[0] ) ? Client_Id_Metadata::resolve( $ids[0] ) : Client_Repository::find( $ids[0] );
 		} catch ( Storage_Unavailable $e ) {
 			return self::error_page( $e->getMessage(), 503 );
+		} catch ( OAuth_Error $e ) {
+			return self::error_page( $e->getMessage(), $e->status );
 		}
 		if ( null === $client ) {
 			return self::error_page( __( 'This application is not registered on this site (unknown client_id).', 'wp-oauth' ), 400 );
@@ -380,12 +435,16 @@ final class Authorize_Endpoint {
 
 		$scope = self::resolve_scope( $one( 'scope' ), $client );
 
+		// RFC 8707 §2: one audience per grant; several values must name the same resource.
 		$resource = null;
+		$audience = null;
 		foreach ( $multi['resource'] ?? array() as $value ) {
-			if ( ! self::is_our_resource( $value ) ) {
-				throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
+			$granted = Resources::audience_for( $value );
+			if ( null === $granted || ( null !== $audience && $granted !== $audience ) ) {
+				throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address or a URL below it, one resource per request.', 'wp-oauth' ) );
 			}
 			$resource = $value;
+			$audience = $granted;
 		}
 
 		$prompt = Scopes::parse( $one( 'prompt' ) );
@@ -407,7 +466,7 @@ final class Authorize_Endpoint {
 		return array(
 			'scope'          => $scope,
 			'code_challenge' => $challenge,
-			'audience'       => Urls::audience(),
+			'audience'       => $audience ?? Urls::audience(),
 			'resource'       => $resource,
 			'prompt'         => $prompt,
 			'dpop_jkt'       => '' === $dpop_jkt ? null : $dpop_jkt,
@@ -443,17 +502,14 @@ final class Authorize_Endpoint {
 	}
 
 	/**
-	 * Whether a `resource` value (RFC 8707 §2) names this site's API: Urls::audience()
-	 * exactly or without its trailing slash, or the site URL (issuer) with or without one.
+	 * Whether a `resource` value (RFC 8707 §2) names this site's API or a URL below it
+	 * (Resources::audience_for()).
 	 *
 	 * @param string $value The parameter.
 	 * @return bool
 	 */
 	public static function is_our_resource( string $value ): bool {
-		$audience = Urls::audience();
-		$issuer   = Urls::issuer();
-		$accepted = array( $audience, untrailingslashit( $audience ), $issuer, trailingslashit( $issuer ) );
-		return in_array( $value, $accepted, true );
+		return null !== Resources::audience_for( $value );
 	}
 
 	/**
@@ -510,7 +566,7 @@ final class Authorize_Endpoint {
 		if ( array() !== $prompt ) {
 			$fields['prompt'] = implode( ' ', $prompt );
 		}
-		return Urls::authorization_endpoint() . '&' . http_build_query( $fields, '', '&', PHP_QUERY_RFC3986 );
+		return Urls::login_screen_authorization_url() . '&' . http_build_query( $fields, '', '&', PHP_QUERY_RFC3986 );
 	}
 
 	/**
@@ -683,6 +739,9 @@ final class Authorize_Endpoint {
 			.wpoa-scopes strong { display: block; }
 			.wpoa-notice { border-left: 4px solid #dba617; background: #fcf9e8; padding: 8px 10px; margin-bottom: 12px; }
 			.wpoa-known { border-left-color: #00a32a; background: #edfaef; }
+			.wpoa-identity { font-size: 15px; }
+			.wpoa-host { font-size: 17px; }
+			.wpoa-trusted { display: block; color: #00a32a; font-size: 13px; margin-top: 4px; }
 			.wpoa-actions { display: flex; gap: 8px; justify-content: flex-end; margin-top: 16px; }
 			.wpoa-user { border-top: 1px solid #dcdcde; padding-top: 12px; margin-top: 16px; font-size: 13px; }
 			.wpoa-error { border-left: 4px solid #d63638; }
@@ -701,7 +760,7 @@ final class Authorize_Endpoint {
 		$parts  = wp_parse_url( $redirect_uri );
 		$scheme = is_array( $parts ) && isset( $parts['scheme'] ) ? strtolower( $parts['scheme'] ) : '';
 		$host   = is_array( $parts ) && isset( $parts['host'] ) ? $parts['host'] : '';
-		if ( 'http' === $scheme && in_array( $host, array( '127.0.0.1', '[::1]', '::1' ), true ) ) {
+		if ( 'http' === $scheme && in_array( strtolower( $host ), array( '127.0.0.1', '[::1]', '::1', 'localhost' ), true ) ) {
 			return array(
 				'kind'  => 'loopback',
 				'label' => $host,

@@ -20,9 +20,12 @@ defined( 'ABSPATH' ) || exit;
  * - `/.well-known/oauth-authorization-server{issuer path}` (RFC 8414 §3.1, path inserted
  *   for a site in a sub-directory); the appended form `{issuer path}/.well-known/oauth-authorization-server`
  *   is served too, for clients that build it that way.
- * - `/.well-known/oauth-protected-resource{resource path}` (RFC 9728 §3.1) for the REST API
- *   resource Urls::audience(), with and without the trailing slash, and the bare
- *   `/.well-known/oauth-protected-resource` form for clients that only know the host.
+ * - `/.well-known/oauth-protected-resource{resource path}` (RFC 9728 §3.1) for every resource of
+ *   this site (Resources): the REST API root with and without its trailing slash, the site URL,
+ *   and any URL below the REST root (an MCP server inside WordPress). Each document's `resource`
+ *   is exactly the URL the well-known URL was derived from (§3.3). The bare
+ *   `/.well-known/oauth-protected-resource` describes the origin, served when the site lives
+ *   at the domain root (its `resource` is then the site URL).
  * - Any other path below one of those two names, and `/.well-known/openid-configuration`
  *   (this is not an OpenID Provider), get a JSON `404`. Other well-known names are
  *   left to WordPress and other plugins.
@@ -75,6 +78,10 @@ final class Discovery {
 		if ( 'off' === Registration_Controller::mode() ) {
 			unset( $meta['registration_endpoint'] );
 		}
+		// draft-ietf-oauth-client-id-metadata-document, "Authorization Server Metadata".
+		if ( 'off' !== Client_Id_Metadata::mode() ) {
+			$meta['client_id_metadata_document_supported'] = true;
+		}
 		/**
 		 * Filters the RFC 8414 authorization server metadata. Components that
 		 * implement a capability may add it here; never list what is not implemented.
@@ -85,13 +92,16 @@ final class Discovery {
 	}
 
 	/**
-	 * RFC 9728 §2 protected resource metadata for the REST API.
+	 * RFC 9728 §2 protected resource metadata for one of this site's resources.
 	 *
+	 * @param string|null $resource The resource exactly as the client wrote it (RFC 9728 §3.3);
+	 *                              null for the REST API root, Urls::audience().
 	 * @return array<string,mixed>
 	 */
-	public static function protected_resource_metadata(): array {
-		$meta = array(
-			'resource'                 => Urls::audience(),
+	public static function protected_resource_metadata( ?string $resource = null ): array {
+		$resource = $resource ?? Urls::audience();
+		$meta     = array(
+			'resource'                 => $resource,
 			'authorization_servers'    => array( Urls::issuer() ),
 			'bearer_methods_supported' => array( 'header' ),
 			'dpop_signing_alg_values_supported' => Dpop::algs(), // RFC 9728 §2, RFC 9449 §5.1.
@@ -103,11 +113,13 @@ final class Discovery {
 			unset( $meta['resource_name'] );
 		}
 		/**
-		 * Filters the RFC 9728 protected resource metadata of the REST API.
+		 * Filters the RFC 9728 protected resource metadata of the REST API or of a resource
+		 * below it. Keep `resource` as it is (RFC 9728 §3.3).
 		 *
-		 * @param array $meta Metadata members.
+		 * @param array  $meta     Metadata members.
+		 * @param string $resource The resource the document describes.
 		 */
-		return (array) apply_filters( 'wpoa_protected_resource_metadata', $meta );
+		return (array) apply_filters( 'wpoa_protected_resource_metadata', $meta, $resource );
 	}
 
 	/**
@@ -128,13 +140,7 @@ final class Discovery {
 		if ( in_array( $path, $as_paths, true ) ) {
 			return 'as';
 		}
-		$resource_url = (string) wp_parse_url( Urls::protected_resource_metadata(), PHP_URL_PATH );
-		$pr_paths     = array(
-			$resource_url,
-			$resource_url . '/',
-			'/.well-known/oauth-protected-resource',
-		);
-		if ( in_array( $path, $pr_paths, true ) ) {
+		if ( null !== Resources::for_metadata_path( $path ) ) {
 			return 'resource';
 		}
 		foreach ( array( 'oauth-authorization-server', 'oauth-protected-resource', 'openid-configuration' ) as $name ) {
@@ -156,7 +162,7 @@ final class Discovery {
 			return;
 		}
 		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? strtoupper( (string) wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) : 'GET';
-		list( $status, $headers, $body ) = self::well_known_response( $route, $method );
+		list( $status, $headers, $body ) = self::well_known_response( $route, $method, '/' . ltrim( rawurldecode( $path ), '/' ) );
 		status_header( $status );
 		foreach ( $headers as $name => $value ) {
 			header( $name . ': ' . $value );
@@ -172,9 +178,10 @@ final class Discovery {
 	 *
 	 * @param string $route  From route_for_path().
 	 * @param string $method HTTP method.
+	 * @param string $path   The decoded request path (names the resource of a `resource` route).
 	 * @return array{0:int, 1:array<string,string>, 2:array|null} Status, headers, JSON body.
 	 */
-	public static function well_known_response( string $route, string $method ): array {
+	public static function well_known_response( string $route, string $method, string $path = '' ): array {
 		$cors = array(
 			'Access-Control-Allow-Origin'  => '*',
 			'Access-Control-Allow-Methods' => 'GET, HEAD, OPTIONS',
@@ -211,7 +218,7 @@ final class Discovery {
 				),
 			);
 		}
-		$body = 'as' === $route ? self::authorization_server_metadata() : self::protected_resource_metadata();
+		$body = 'as' === $route ? self::authorization_server_metadata() : self::protected_resource_metadata( Resources::for_metadata_path( $path ) );
 		return array( 200, array_merge( $json, $cors, array( 'Cache-Control' => 'public, max-age=' . self::METADATA_MAX_AGE ) ), $body );
 	}
 
@@ -360,6 +367,9 @@ final class Discovery {
 			'protected_resource_metadata' => Urls::protected_resource_metadata(),
 			'scopes'                      => Scopes::supported(),
 			'endpoints'                   => $endpoints,
+			// Flat keys as WordPress.com publishes them and the WordPress apps' library reads them.
+			'authorize'                   => Urls::authorization_endpoint(),
+			'token'                       => Urls::token_endpoint(),
 		);
 		$data['authentication'] = $auth;
 		$response->set_data( $data );

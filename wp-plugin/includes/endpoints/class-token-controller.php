@@ -29,11 +29,12 @@ defined( 'ABSPATH' ) || exit;
  * 7. unknown `grant_type` → 400 `unsupported_grant_type`;
  * 8. grant type not in the client's registered `grant_types` → 400 `unauthorized_client`;
  * 9. a `resource` (RFC 8707 §2.2, sent by e.g. MCP clients on every token request) that is not
- *    this site's API (Authorize_Endpoint::is_our_resource) → 400 `invalid_target`; this site's
- *    own resource is accepted and changes nothing (the token's `aud` is the grant's);
- * 9. a `DPoP` proof, when sent (RFC 9449 §5, Dpop::token_request) → 400 `invalid_dpop_proof`, or
+ *    this site's API nor a URL below it (Authorize_Endpoint::is_our_resource) → 400
+ *    `invalid_target`; a resource of this site is accepted and changes nothing (the token's
+ *    `aud` is the grant's, never wider);
+ * 10. a `DPoP` proof, when sent (RFC 9449 §5, Dpop::token_request) → 400 `invalid_dpop_proof`, or
  *    `use_dpop_nonce` with a `DPoP-Nonce` header; a valid one binds the tokens (`token_type: DPoP`);
- * 10. the handler's own checks (e.g. `invalid_grant`).
+ * 11. the handler's own checks (e.g. `invalid_grant`).
  */
 final class Token_Controller {
 
@@ -150,7 +151,7 @@ final class Token_Controller {
 			throw new OAuth_Error( 'unauthorized_client', __( 'This client is not registered for this grant type.', 'wp-oauth' ) );
 		}
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
-			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
+			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address or a URL below it.', 'wp-oauth' ) );
 		}
 		Dpop::token_request( $request, $client );
 		return $handlers[ $grant ]->handle( $params, $client );

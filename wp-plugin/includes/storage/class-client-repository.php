@@ -22,7 +22,7 @@ final class Client_Repository {
 	 */
 	public static function find( string $client_id ): ?Client {
 		global $wpdb;
-		if ( '' === $client_id || strlen( $client_id ) > 64 ) {
+		if ( '' === $client_id || strlen( $client_id ) > 191 ) {
 			return null;
 		}
 		$t   = Schema::tables()['clients'];

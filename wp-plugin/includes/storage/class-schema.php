@@ -52,9 +52,11 @@ final class Schema {
 
 		// One row per registered client (RFC 7591 §2 metadata in `metadata`).
 		// first_authorized_at NULL = registered but never authorized (cleanup candidate).
+		// client_id is varchar(191) everywhere (schema 2): a Client ID Metadata Document URL is a
+		// client_id, and 191 utf8mb4 characters keep a unique index within 767 bytes.
 		$sql = "CREATE TABLE {$t['clients']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  client_id varchar(64) NOT NULL,
+  client_id varchar(191) NOT NULL,
   client_secret_hash varchar(255) DEFAULT NULL,
   registration_token_hash varchar(255) DEFAULT NULL,
   client_name varchar(255) NOT NULL DEFAULT '',
@@ -74,7 +76,7 @@ final class Schema {
 CREATE TABLE {$t['codes']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   code_hash char(43) NOT NULL,
-  client_id varchar(64) NOT NULL,
+  client_id varchar(191) NOT NULL,
   user_id bigint(20) unsigned NOT NULL,
   redirect_uri text NOT NULL,
   code_challenge varchar(128) NOT NULL,
@@ -92,7 +94,7 @@ CREATE TABLE {$t['codes']} (
 ) $collate;
 CREATE TABLE {$t['grants']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  client_id varchar(64) NOT NULL,
+  client_id varchar(191) NOT NULL,
   user_id bigint(20) unsigned NOT NULL,
   scope varchar(255) NOT NULL DEFAULT '',
   audience varchar(255) NOT NULL DEFAULT '',
@@ -116,7 +118,7 @@ CREATE TABLE {$t['refresh_tokens']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   token_hash char(43) NOT NULL,
   grant_id bigint(20) unsigned NOT NULL,
-  client_id varchar(64) NOT NULL,
+  client_id varchar(191) NOT NULL,
   scope varchar(255) NOT NULL DEFAULT '',
   created_at bigint(20) NOT NULL,
   expires_at bigint(20) NOT NULL,
@@ -137,7 +139,7 @@ CREATE TABLE {$t['device_codes']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   device_code_hash char(43) NOT NULL,
   user_code_hash char(43) NOT NULL,
-  client_id varchar(64) NOT NULL,
+  client_id varchar(191) NOT NULL,
   scope varchar(255) NOT NULL DEFAULT '',
   audience varchar(255) NOT NULL DEFAULT '',
   status varchar(20) NOT NULL DEFAULT 'pending',
