@@ -96,6 +96,24 @@ final class StorageUnavailableTest extends PHPUnit\Framework\TestCase
         $this->assertSame(200, $again->get_status(), wp_json_encode($again->get_data()));
     }
 
+    public function testARefreshThatCannotLoadTheUserIs503AndRevokesNothing(): void
+    {
+        $client = self::makeClient();
+        $user = wpoa_user('author');
+        $grant = self::makeGrant($client, $user->ID);
+        $token = self::makeRefreshToken($grant);
+        clean_user_cache($user->ID);
+
+        $this->breakQueries('/^SELECT \* FROM \S*users WHERE ID = /');
+        $res = self::post('token', ['grant_type' => 'refresh_token', 'client_id' => $client->client_id, 'refresh_token' => $token]);
+        $this->heal();
+
+        $this->assertTemporarilyUnavailable($res);
+        $this->assertSame('active', Grant_Repository::find((int) $grant->id)->status, 'a failed user lookup is not a deleted user');
+        $again = self::post('token', ['grant_type' => 'refresh_token', 'client_id' => $client->client_id, 'refresh_token' => $token]);
+        $this->assertSame(200, $again->get_status(), wp_json_encode($again->get_data()));
+    }
+
     public function testAnUnknownClientLookupThatFailsIs503NotInvalidClient(): void
     {
         $client = self::makeClient('client_secret_basic');

@@ -206,6 +206,10 @@ final class Introspection_Controller {
 	private static function usable_user( int $user_id, int $issued_at ): ?\WP_User {
 		$user = get_userdata( $user_id );
 		if ( ! $user ) {
+			// A failed lookup is not a deleted user (nothing is revoked on a database error).
+			Storage_Unavailable::check();
+		}
+		if ( ! $user ) {
 			return null;
 		}
 		if ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) {

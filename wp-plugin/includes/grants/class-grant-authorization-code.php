@@ -92,6 +92,10 @@ final class Grant_Authorization_Code implements Grant_Handler {
 		Dpop::check_code_binding( $row );
 		$user_id = (int) $row->user_id;
 		$user    = get_userdata( $user_id );
+		if ( ! $user ) {
+			// A failed lookup is not a deleted user (nothing is revoked on a database error).
+			Storage_Unavailable::check();
+		}
 		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
 			throw self::invalid_grant( __( 'The user who approved this code no longer has an account here.', 'wp-oauth' ) );
 		}

@@ -70,6 +70,10 @@ final class Grant_Client_Credentials implements Grant_Handler {
 		}
 		$user_id = (int) $grant->user_id;
 		$user    = get_userdata( $user_id );
+		if ( ! $user ) {
+			// A failed lookup is not a deleted user (nothing is revoked on a database error).
+			Storage_Unavailable::check();
+		}
 		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
 			throw new OAuth_Error( 'invalid_grant', __( 'The service account no longer has an account here.', 'wp-oauth' ) );
 		}

@@ -137,6 +137,10 @@ final class Grant_Device_Code implements Grant_Handler {
 	private function issue( object $row, Client $client ): array {
 		$user_id = (int) $row->user_id;
 		$user    = get_userdata( $user_id );
+		if ( ! $user ) {
+			// A failed lookup is not a deleted user (nothing is revoked on a database error).
+			Storage_Unavailable::check();
+		}
 		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
 			throw new OAuth_Error( 'invalid_grant', __( 'The user who approved this device no longer has an account here.', 'wp-oauth' ) );
 		}

@@ -157,6 +157,8 @@ final class Grant_Refresh_Token implements Grant_Handler {
 		$user_id = (int) $grant->user_id;
 		$user    = get_userdata( $user_id );
 		if ( ! $user ) {
+			// A failed lookup is not a deleted user (nothing is revoked on a database error).
+			Storage_Unavailable::check();
 			return 'user_deleted';
 		}
 		if ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) {

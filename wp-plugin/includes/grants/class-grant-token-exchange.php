@@ -199,6 +199,8 @@ final class Grant_Token_Exchange implements Grant_Handler {
 			remove_action( 'application_password_did_authenticate', $capture, 10 );
 		}
 		if ( ! $result instanceof \WP_User || null === $item ) {
+			// Core reads the user and their passwords: a failed query is not a wrong password.
+			Storage_Unavailable::check();
 			return array(
 				'user'   => null,
 				'item'   => null,
