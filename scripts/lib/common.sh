@@ -41,10 +41,18 @@ DB_TEST_NAME=wordpress_test
 
 WP_DIR=$RUN/wordpress
 CA_CERT=$RUN/tls/ca.pem
-EXT_SRC=$REPO/target/release/libwp_oauth.so
+# The build of the extension that the stack loads (cargo honours CARGO_TARGET_DIR too).
+EXT_SRC=${CARGO_TARGET_DIR:-$REPO/target}/release/libwp_oauth.so
 EXT_SO=$RUN/php/libwp_oauth.so
-PHP_FPM=${PHP_FPM:-php-fpm8.2}
-PHP_CONF_D=/etc/php/8.2/fpm/conf.d
+
+# PHP and web server of this instance; the test matrix (lib/matrix.sh) sets them per cell.
+#   WPOA_PHP  PHP minor version (default 8.2)
+#   WPOA_WEB  nginx (default: nginx + php-fpm) | apache-fpm (Apache + php-fpm through proxy_fcgi)
+#             | apache-modphp (Apache prefork + mod_php; php-fpm only for the no-extension node)
+PHP_MINOR=${WPOA_PHP:-8.2}
+WEB=${WPOA_WEB:-nginx}
+PHP_FPM=${PHP_FPM:-php-fpm$PHP_MINOR}
+PHP_CONF_D=/etc/php/$PHP_MINOR/fpm/conf.d
 
 # Fixed, documented, local-only logins (the stack listens on 127.0.0.1 only).
 ADMIN_USER=admin;           ADMIN_PASS=admin-pass-local
@@ -52,7 +60,13 @@ AUTHOR_USER=author;         AUTHOR_PASS=author-pass-local
 SUBSCRIBER_USER=subscriber; SUBSCRIBER_PASS=subscriber-pass-local
 
 # Services, in start order. Each one has $RUN/pids/<name>.pid.
-SERVICES=(mariadb php-fpm php-fpm-noext nginx)
+case $WEB in
+  nginx)         SERVICES=(mariadb php-fpm php-fpm-noext nginx) ;;
+  apache-fpm)    SERVICES=(mariadb php-fpm php-fpm-noext apache2) ;;
+  apache-modphp) SERVICES=(mariadb php-fpm-noext apache2) ;;
+  *) echo "WPOA_WEB must be nginx, apache-fpm or apache-modphp (got '$WEB')" >&2; exit 2 ;;
+esac
+WEB_SERVICE=${SERVICES[-1]}
 
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH" ;; esac
 export PATH
