@@ -11,4 +11,5 @@ if [[ ! -f "$SO" ]] || [[ -n "$(find src Cargo.toml Cargo.lock build.rs -newer "
     cargo build --release
 fi
 echo "== phpunit with $SO"
+export WP_OAUTH_SO=$SO   # for the tests that start a PHP of their own (SurvivalTest)
 exec php -d "extension=$SO" "$PHPUNIT" -c tests/ext/phpunit.xml "$@"
