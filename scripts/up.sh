@@ -31,7 +31,7 @@ if (( running > 0 )); then
 fi
 
 # ---- preconditions --------------------------------------------------------------------------
-for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$DB_PORT"; do
+for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT" "$DB_PORT"; do
   port_busy "$p" && die "port $p is already in use; set WPOA_PORT to another base port (now $PORT)"
 done
 web_bin=nginx; [ "$WEB" = nginx ] || web_bin=apache2
@@ -211,6 +211,12 @@ $(nginx_server "$PORT" 1 node1)
 $(nginx_server "$NODE2_PORT" 1 node2)
 $(nginx_server "$NOEXT_PORT" 1 noext)
 $(nginx_server "$HTTP_PORT" 0 node1)
+  # What a real site does on port 80: every request to the same path over HTTPS.
+  server {
+    listen 127.0.0.1:$REDIRECT_PORT;
+    server_name localhost 127.0.0.1;
+    return 301 https://localhost:$PORT\$request_uri;
+  }
 }
 NGX
 if [ "$WEB" = nginx ]; then
@@ -382,12 +388,12 @@ touch "$RUN/wp-installed"
 wp_version=$(sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$WP_DIR/wp-includes/version.php")
 php_version=$(php -r 'echo PHP_VERSION;')
 jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_version" --arg phpv "$php_version" \
-  --arg url "$SITE_URL" --arg http_url "$HTTP_URL" --arg node2_url "$NODE2_URL" \
+  --arg url "$SITE_URL" --arg http_url "$HTTP_URL" --arg redirect_url "$REDIRECT_URL" --arg node2_url "$NODE2_URL" \
   --arg noext_url "$NOEXT_URL" --arg ca "$CA_CERT" --arg run "$RUN" --arg repo "$REPO" \
   --arg sock "$DB_SOCK" --argjson dbport "$DB_PORT" --arg dbuser "$DB_USER" --arg dbpass "$DB_PASSWORD" \
   --arg dbname "$DB_NAME" --arg dbtest "$DB_TEST_NAME" --arg wp "$WP_DIR" --arg ext "$EXT_SO" \
   --argjson port "$PORT" --slurpfile users "$RUN/users.json" '{
-    url: $url, http_url: $http_url, node2_url: $node2_url, noext_url: $noext_url,
+    url: $url, http_url: $http_url, https_redirect_url: $redirect_url, node2_url: $node2_url, noext_url: $noext_url,
     port: $port, ca_cert: $ca, run_dir: $run, repo: $repo, wp_path: $wp, ext_so: $ext,
     logs: ($run + "/logs"), php_cli: $php_cli, web: $web, wordpress_version: $wpv, php_version: $phpv,
     db: {socket: $sock, host: "127.0.0.1", port: $dbport, user: $dbuser, password: $dbpass,
@@ -406,5 +412,5 @@ wait_until 15 "https health check" health || { tail_log "$web_log"; tail_log "$R
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$CA_CERT" "$SITE_URL/wp-json/") || true
 [ "$code" = 200 ] || { tail_log "$RUN/logs/php-error.log"; tail_log "$RUN/logs/wp-debug.log"; die "GET $SITE_URL/wp-json/ answered $code"; }
 
-log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, MariaDB 127.0.0.1:$DB_PORT)"
+log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, HTTP→HTTPS $REDIRECT_URL, MariaDB 127.0.0.1:$DB_PORT)"
 log "run dir $RUN, logs in $RUN/logs"

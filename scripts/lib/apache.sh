@@ -4,11 +4,12 @@
 #
 #   address       apache-fpm (proxy_fcgi)                   apache-modphp (prefork + mod_php)
 #   PORT          pool node1, CGIPassAuth On                mod_php, WordPress's .htaccess
-#   PORT+1        pool node2, no CGIPassAuth: Authorization mod_php, rewrite rules in the vhost
-#                 reaches PHP only through the rewrite rule without the Authorization rule: only
-#                 in WordPress's .htaccess (REDIRECT_…)     getallheaders() has the header
+#   PORT+1        pool node2, no CGIPassAuth, rewrite rules mod_php, rewrite rules in the vhost
+#                 in the vhost: Authorization reaches PHP   without the Authorization rule: only
+#                 only as REDIRECT_HTTP_AUTHORIZATION       getallheaders() has the header
 #   PORT+2        pool noext (php-fpm without the extension, in both modes)
 #   PORT-363      plain HTTP, like PORT
+#   PORT-364      plain HTTP answering every request with a redirect to the same path over HTTPS
 #
 # WordPress's own .htaccess (AllowOverride All, mod_rewrite) routes pretty permalinks, /wp-json/
 # and /.well-known/ to index.php; scripts/up.sh writes it through WordPress (apache_htaccess).
@@ -48,6 +49,20 @@ apache_vhost() {
       # The documented way: Apache hands the Authorization header to FastCGI.
       echo "  <Directory $WP_DIR>"
       echo "    CGIPassAuth On"
+      echo "  </Directory>"
+      ;;
+    apache-fpm:node2)
+      # No CGIPassAuth: proxy_fcgi drops the header. The vhost's own rules (no .htaccess) put it in
+      # the environment before rewriting to index.php but not after, as many older guides order
+      # them: PHP gets only the copy Apache renames REDIRECT_HTTP_AUTHORIZATION on the redirect.
+      echo "  <Directory $WP_DIR>"
+      echo "    AllowOverride None"
+      echo "    RewriteEngine On"
+      echo "    RewriteRule ^index\\.php\$ - [L]"
+      echo "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]"
+      echo "    RewriteCond %{REQUEST_FILENAME} !-f"
+      echo "    RewriteCond %{REQUEST_FILENAME} !-d"
+      echo "    RewriteRule . /index.php [L]"
       echo "  </Directory>"
       ;;
     apache-modphp:node2)
@@ -104,7 +119,7 @@ apache_conf() {
   echo "SSLSessionCache shmcb:$RUN/apache/run/ssl_scache(512000)"
   echo "SSLProtocol -all +TLSv1.2 +TLSv1.3"
   echo "LimitRequestBody 16777216"
-  for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT"; do echo "Listen 127.0.0.1:$p"; done
+  for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT"; do echo "Listen 127.0.0.1:$p"; done
   echo "<Directory />"
   echo "  AllowOverride None"
   echo "  Require all denied"
@@ -128,6 +143,12 @@ apache_conf() {
   apache_vhost "$NODE2_PORT" 1 node2
   apache_vhost "$NOEXT_PORT" 1 noext
   apache_vhost "$HTTP_PORT" 0 node1
+  # What a real site does on port 80: every request to the same path over HTTPS.
+  echo "<VirtualHost 127.0.0.1:$REDIRECT_PORT>"
+  echo "  ServerName localhost"
+  echo "  RewriteEngine On"
+  echo "  RewriteRule ^ https://localhost:$PORT%{REQUEST_URI} [R=301,L]"
+  echo "</VirtualHost>"
 }
 
 # apache_prepare: what www-data needs before the start (mod_php runs PHP in the workers).

@@ -6,8 +6,9 @@
 #   WPOA_RUN   run dir (default: <repo>/.run)
 #   WPOA_PORT  HTTPS port of node1 (default 8443); the others are derived from it:
 #              node2 HTTPS = PORT+1, no-extension HTTPS = PORT+2,
-#              plain HTTP (node1) = PORT-363, MariaDB TCP = PORT-5136
-#   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 4307.
+#              plain HTTP (node1) = PORT-363, plain HTTP redirecting to HTTPS = PORT-364,
+#              MariaDB TCP = PORT-5136
+#   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 9079, 4307.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN=${WPOA_RUN:-$REPO/.run}
@@ -24,12 +25,14 @@ export WPOA_PORT=$PORT
 NODE2_PORT=$((PORT + 1))
 NOEXT_PORT=$((PORT + 2))
 HTTP_PORT=$((PORT - 363))
+REDIRECT_PORT=$((PORT - 364))
 DB_PORT=$((PORT - 5136))
 
 SITE_URL="https://localhost:$PORT"
 NODE2_URL="https://localhost:$NODE2_PORT"
 NOEXT_URL="https://localhost:$NOEXT_PORT"
 HTTP_URL="http://localhost:$HTTP_PORT"
+REDIRECT_URL="http://localhost:$REDIRECT_PORT"
 
 # Sockets live in a short sub-directory (unix socket paths are limited to 107 bytes).
 SOCK_DIR=$RUN/sock

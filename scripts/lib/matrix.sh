@@ -10,7 +10,7 @@
 #
 # Each cell has its own run dir ($WPOA_RUN/cells/<cell>) and ports: cell A uses WPOA_PORT as
 # always, cells B, C and D use WPOA_PORT+10, +20 and +30 (and the ports derived from those, see
-# lib/common.sh), so an instance needs the 40 ports from WPOA_PORT upwards.
+# lib/common.sh), so two instances whose WPOA_PORT are 40 or more apart never share a port.
 #
 # Roots are built with mmdebstrap from the Debian mirror this machine already uses, and cached in
 # $WPOA_MATRIX_CACHE (default /var/cache/wpoa-matrix) under a name that hashes the release and the
@@ -224,12 +224,14 @@ prepare_root() {
   chroot "$root" update-alternatives --quiet --set php "/usr/bin/php$php" || die "no /usr/bin/php$php in $root"
   chroot "$root" update-alternatives --quiet --set php-config "/usr/bin/php-config$php" 2>/dev/null || true
   [ -f /usr/bin/phpunit ] && [ -d /usr/share/php/PHPUnit ] || die "PHPUnit 9.6 missing on this machine (make deps installs phpunit)"
-  want=$(phpunit --version 2>/dev/null | head -1)
+  want="$(phpunit --version 2>/dev/null | head -1), with its schemas"
   if [ "$(cat "$root/opt/wpoa-phpunit/.version" 2>/dev/null)" != "$want" ]; then
     rm -rf "$root/opt/wpoa-phpunit" && mkdir -p "$root/opt/wpoa-phpunit"
     for d in PHPUnit SebastianBergmann DeepCopy Doctrine PharIo PhpParser TheSeer; do
       [ -d "/usr/share/php/$d" ] && cp -a "/usr/share/php/$d" "$root/opt/wpoa-phpunit/"
     done
+    # The XML schemas, which PHPUnit looks for next to its classes.
+    mkdir -p "$root/opt/wpoa-phpunit/data" && cp -a /usr/share/php/data/PHPUnit "$root/opt/wpoa-phpunit/data/"
     # Debian's phpunit script, finding its classes in /opt/wpoa-phpunit first.
     sed '0,/^<?php.*$/s//&\nset_include_path("\/opt\/wpoa-phpunit" . PATH_SEPARATOR . get_include_path());/' \
       /usr/bin/phpunit > "$root/opt/wpoa-phpunit/phpunit"
@@ -240,7 +242,7 @@ prepare_root() {
 # root_env PHP_MINOR: the environment of commands in a root (one VAR=value per line).
 root_env() {
   printf '%s\n' HOME=/root "PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    LANG=C.UTF-8 "CARGO_TARGET_DIR=$ROOT_TARGET" "PHP=php$1" "PHP_CONFIG=php-config$1" \
+    LANG=C.UTF-8 "CARGO_TARGET_DIR=$ROOT_TARGET" "PHP=/usr/bin/php$1" "PHP_CONFIG=/usr/bin/php-config$1" \
     WPOA_PHPUNIT=/opt/wpoa-phpunit/phpunit
 }
 
