@@ -65,6 +65,17 @@ for (const [node, base] of Object.entries(NODES)) {
     );
   });
 
+  if (site.web === 'apache-fpm' && node === 'node2') {
+    test('node2: a request straight to /index.php skips those rules, and PHP gets no Authorization at all', async () => {
+      // The case the host guide warns about: proxy_fcgi without CGIPassAuth and no rule that applies.
+      const res = await getJson(`${base}/index.php?rest_route=/wpoa-stack/v1/authorization-sources`, {
+        headers: { authorization: 'WpoaProbe 0123456789' },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([res.body[H], res.body[R], res.body[G]], [false, false, false]);
+    });
+  }
+
   test(`${node}: a bearer token runs the request as its user; a bad one is refused, never anonymous`, async () => {
     const me = await getJson(`${base}/wp-json/wp/v2/users/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(me.status, 200, JSON.stringify(me.body));
