@@ -13,7 +13,7 @@
 # anything failed or the cell could not run (the reason is the last "[wpoa] ERROR:" line).
 #
 # The end-to-end set (WPOA_CELL_E2E overrides it, space-separated file names in tests/e2e):
-E2E_SET=(web-server.test.mjs main-job.test.mjs bearer.test.mjs scopes.test.mjs attacks.test.mjs)
+E2E_SET=(stack.test.mjs web-server.test.mjs main-job.test.mjs bearer.test.mjs scopes.test.mjs attacks.test.mjs)
 # PHPUnit is Debian 12's 9.6 in every cell (see prepare_root in lib/matrix.sh).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
