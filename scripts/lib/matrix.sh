@@ -15,8 +15,9 @@
 # Roots are built with mmdebstrap from the Debian mirror this machine already uses, and cached in
 # $WPOA_MATRIX_CACHE (default /var/cache/wpoa-matrix) under a name that hashes the release and the
 # package list: a change of either builds a new root. The host's rustup toolchain is used inside
-# through bind mounts of /root/.cargo and /root/.rustup; every mount is made in a private mount
-# namespace of the run (unshare), so none of them is ever visible from, or left behind on, the host.
+# through bind mounts of $CARGO_HOME and $RUSTUP_HOME (/root/.cargo and /root/.rustup for root);
+# every mount is made in a private mount namespace of the run (unshare), so none of them is ever
+# visible from, or left behind on, the host.
 
 MATRIX_CELLS=(A B C D)
 MATRIX_CACHE=${WPOA_MATRIX_CACHE:-/var/cache/wpoa-matrix}
@@ -193,6 +194,9 @@ ensure_root() {
 
 # ROOT_TARGET: CARGO_TARGET_DIR of the builds inside a root (each root keeps its own).
 ROOT_TARGET=/var/cache/wpoa-target
+# This machine's rustup toolchain, used inside the roots at the same paths.
+TOOL_CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+TOOL_RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
 
 # bind_same ROOT DIR: DIR of this machine at the same path inside ROOT.
 bind_same() {
@@ -206,8 +210,10 @@ bind_same() {
 mount_root() {
   local root=$1 d; shift
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc" || die "cannot mount proc in $root"
-  bind_same "$root" /root/.cargo
-  bind_same "$root" /root/.rustup
+  [ -x "$TOOL_CARGO_HOME/bin/cargo" ] && [ -d "$TOOL_RUSTUP_HOME/toolchains" ] \
+    || die "no rustup toolchain in $TOOL_CARGO_HOME and $TOOL_RUSTUP_HOME (see README.md: install rustup as root)"
+  bind_same "$root" "$TOOL_CARGO_HOME"
+  bind_same "$root" "$TOOL_RUSTUP_HOME"
   bind_same "$root" "$REPO"
   for d in "$@"; do
     case $d/ in "$REPO"/*) ;; *) mkdir -p "$d"; bind_same "$root" "$d" ;; esac
@@ -241,8 +247,8 @@ prepare_root() {
 
 # root_env PHP_MINOR: the environment of commands in a root (one VAR=value per line).
 root_env() {
-  printf '%s\n' HOME=/root "PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    LANG=C.UTF-8 "CARGO_TARGET_DIR=$ROOT_TARGET" "PHP=/usr/bin/php$1" "PHP_CONFIG=/usr/bin/php-config$1" \
+  printf '%s\n' HOME=/root "CARGO_HOME=$TOOL_CARGO_HOME" "RUSTUP_HOME=$TOOL_RUSTUP_HOME" \
+    "PATH=$TOOL_CARGO_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" LANG=C.UTF-8 "CARGO_TARGET_DIR=$ROOT_TARGET" "PHP=/usr/bin/php$1" "PHP_CONFIG=/usr/bin/php-config$1" \
     WPOA_PHPUNIT=/opt/wpoa-phpunit/phpunit
 }
 
