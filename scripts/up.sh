@@ -31,7 +31,9 @@ if (( running > 0 )); then
 fi
 
 # ---- preconditions --------------------------------------------------------------------------
-for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT" "$DB_PORT"; do
+ports=("$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT" "$DB_PORT")
+[ "$WEB" = nginx ] || ports+=("$FALLBACK_PORT")
+for p in "${ports[@]}"; do
   port_busy "$p" && die "port $p is already in use; set WPOA_PORT to another base port (now $PORT)"
 done
 web_bin=nginx; [ "$WEB" = nginx ] || web_bin=apache2
@@ -387,7 +389,9 @@ touch "$RUN/wp-installed"
 # WPOA_PHP_CLI to a command that enters the root); php/wordpress/web: what serves the site.
 wp_version=$(sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$WP_DIR/wp-includes/version.php")
 php_version=$(php -r 'echo PHP_VERSION;')
+fallback_url=null; [ "$WEB" = nginx ] || fallback_url="\"https://localhost:$FALLBACK_PORT\""
 jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_version" --arg phpv "$php_version" \
+  --argjson fallback_url "$fallback_url" \
   --arg url "$SITE_URL" --arg http_url "$HTTP_URL" --arg redirect_url "$REDIRECT_URL" --arg node2_url "$NODE2_URL" \
   --arg noext_url "$NOEXT_URL" --arg ca "$CA_CERT" --arg run "$RUN" --arg repo "$REPO" \
   --arg sock "$DB_SOCK" --argjson dbport "$DB_PORT" --arg dbuser "$DB_USER" --arg dbpass "$DB_PASSWORD" \
@@ -396,6 +400,7 @@ jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_versi
     url: $url, http_url: $http_url, https_redirect_url: $redirect_url, node2_url: $node2_url, noext_url: $noext_url,
     port: $port, ca_cert: $ca, run_dir: $run, repo: $repo, wp_path: $wp, ext_so: $ext,
     logs: ($run + "/logs"), php_cli: $php_cli, web: $web, wordpress_version: $wpv, php_version: $phpv,
+    fallback_url: $fallback_url,
     db: {socket: $sock, host: "127.0.0.1", port: $dbport, user: $dbuser, password: $dbpass,
          name: $dbname, test_name: $dbtest},
     users: $users[0].users

@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # Apache for the local stack (WPOA_WEB=apache-fpm or apache-modphp), sourced by scripts/up.sh
-# after lib/common.sh. Apache serves the same four addresses as nginx does:
+# after lib/common.sh. Apache serves the addresses nginx does, and one more (PORT+3) whose
+# configuration hides the Authorization header from PHP's usual place:
 #
 #   address       apache-fpm (proxy_fcgi)                   apache-modphp (prefork + mod_php)
 #   PORT          pool node1, CGIPassAuth On                mod_php, WordPress's .htaccess
-#   PORT+1        pool node2, no CGIPassAuth, rewrite rules mod_php, rewrite rules in the vhost
-#                 in the vhost: Authorization reaches PHP   without the Authorization rule: only
+#   PORT+1        pool node2, the same                      mod_php, the same
+#   PORT+2        pool noext (php-fpm without the extension, in both modes), CGIPassAuth On
+#   PORT+3        pool node2, no CGIPassAuth, rewrite rules mod_php, rewrite rules in the vhost
+#   (fallback)    in the vhost: Authorization reaches PHP   without the Authorization rule: only
 #                 only as REDIRECT_HTTP_AUTHORIZATION       getallheaders() has the header
-#   PORT+2        pool noext (php-fpm without the extension, in both modes)
 #   PORT-363      plain HTTP, like PORT
 #   PORT-364      plain HTTP answering every request with a redirect to the same path over HTTPS
 #
@@ -21,9 +23,10 @@ APACHE_MODULES=/usr/lib/apache2/modules
 
 apache_mod() { echo "LoadModule ${1}_module $APACHE_MODULES/mod_$1.so"; }
 
-# apache_vhost PORT TLS(0/1) NODE: one <VirtualHost>.
+# apache_vhost PORT TLS(0/1) NODE [fallback]: one <VirtualHost> for the php-fpm pool (or, under
+# mod_php, the node name) NODE; "fallback" gives it the configuration that hides Authorization.
 apache_vhost() {
-  local port=$1 tls=$2 node=$3
+  local port=$1 tls=$2 node=$3 variant=${4:-standard}
   echo "<VirtualHost 127.0.0.1:$port>"
   echo "  ServerName localhost"
   echo "  DocumentRoot $WP_DIR"
@@ -44,14 +47,14 @@ apache_vhost() {
     echo "    SetHandler application/x-httpd-php"
     echo "  </FilesMatch>"
   fi
-  case "$WEB:$node" in
-    apache-fpm:node1|*:noext)
+  case "$WEB:$variant" in
+    apache-fpm:standard)
       # The documented way: Apache hands the Authorization header to FastCGI.
       echo "  <Directory $WP_DIR>"
       echo "    CGIPassAuth On"
       echo "  </Directory>"
       ;;
-    apache-fpm:node2)
+    apache-fpm:fallback)
       # No CGIPassAuth: proxy_fcgi drops the header. The vhost's own rules (no .htaccess) put it in
       # the environment before rewriting to index.php but not after, as many older guides order
       # them: PHP gets only the copy Apache renames REDIRECT_HTTP_AUTHORIZATION on the redirect.
@@ -65,10 +68,10 @@ apache_vhost() {
       echo "    RewriteRule . /index.php [L]"
       echo "  </Directory>"
       ;;
-    apache-modphp:node2)
-      # A site whose rewrite rules predate WordPress 5.6 and so lack the Authorization rule; the
-      # vhost's own rules replace the .htaccess. Neither HTTP_AUTHORIZATION nor
-      # REDIRECT_HTTP_AUTHORIZATION reaches PHP here: only getallheaders() has the header.
+    apache-modphp:fallback)
+      # Rewrite rules that predate WordPress 5.6 and so lack the Authorization rule, in the vhost
+      # instead of the .htaccess. Neither HTTP_AUTHORIZATION nor REDIRECT_HTTP_AUTHORIZATION
+      # reaches PHP here: only getallheaders() has the header.
       echo "  <Directory $WP_DIR>"
       echo "    AllowOverride None"
       echo "  </Directory>"
@@ -119,7 +122,7 @@ apache_conf() {
   echo "SSLSessionCache shmcb:$RUN/apache/run/ssl_scache(512000)"
   echo "SSLProtocol -all +TLSv1.2 +TLSv1.3"
   echo "LimitRequestBody 16777216"
-  for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT"; do echo "Listen 127.0.0.1:$p"; done
+  for p in "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$FALLBACK_PORT" "$HTTP_PORT" "$REDIRECT_PORT"; do echo "Listen 127.0.0.1:$p"; done
   echo "<Directory />"
   echo "  AllowOverride None"
   echo "  Require all denied"
@@ -142,6 +145,7 @@ apache_conf() {
   apache_vhost "$PORT" 1 node1
   apache_vhost "$NODE2_PORT" 1 node2
   apache_vhost "$NOEXT_PORT" 1 noext
+  apache_vhost "$FALLBACK_PORT" 1 node2 fallback
   apache_vhost "$HTTP_PORT" 0 node1
   # What a real site does on port 80: every request to the same path over HTTPS.
   echo "<VirtualHost 127.0.0.1:$REDIRECT_PORT>"
@@ -162,6 +166,9 @@ apache_prepare() {
       chown "$APACHE_USER:" "$RUN/logs/$f"
     done
     chown -R "$APACHE_USER:" "$WP_DIR/wp-content/uploads"
+    # The CLI (tests, installer) runs as root and may create upload folders too; WordPress gives a
+    # new folder its parent's mode, so with these open (a loopback-only test site) both can write.
+    find "$WP_DIR/wp-content/uploads" -type d -exec chmod 0777 {} +
     chmod 1777 "$RUN/tmp"
   fi
 }
