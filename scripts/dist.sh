@@ -32,8 +32,9 @@ ext_version=$(sed -nE 's/^version = "([^"]+)"$/\1/p' Cargo.toml | head -1)
 plugin_version=$(sed -nE 's/^[ *]*Version:[[:space:]]*([^[:space:]]+).*$/\1/p' wp-plugin/wp-oauth.php | head -1)
 [ -n "$ext_version" ] || die "no version in Cargo.toml"
 [ -n "$plugin_version" ] || die "no 'Version:' in the header of wp-plugin/wp-oauth.php"
-# Reproducible archives: file times from the last commit.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+# Reproducible archives: file times from the last commit. Not exported: cargo rebuilds crates whose
+# build scripts watch SOURCE_DATE_EPOCH, and the builds here should be the test matrix's own.
+epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 rm -rf "$DIST" && mkdir -p "$DIST"
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
@@ -53,8 +54,8 @@ extension=/usr/lib/php/$api/libwp_oauth.so
 INI
   printf 'PHP %s, API %s, NTS, %s\n' "$minor" "$api" "$(uname -m)" > "$stage/$name/PHP_API"
   (cd "$stage/$name" && sha256sum libwp_oauth.so wp-oauth.ini PHP_API > SHA256SUMS)
-  find "$stage/$name" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - "$name" \
+  find "$stage/$name" -exec touch -h -d "@$epoch" {} +
+  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$name" \
     | gzip -n -9 > "$DIST/$name.tar.gz"
   log "dist/$name.tar.gz"
 }
@@ -83,10 +84,10 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
   cp -a wp-plugin/. "$stage/plugin/wp-oauth/"
 fi
-python3 - "$stage/plugin" "$DIST/wp-oauth-plugin-$plugin_version.zip" <<'PY'
+python3 - "$stage/plugin" "$DIST/wp-oauth-plugin-$plugin_version.zip" "$epoch" <<'PY'
 import os, sys, time, zipfile
-base, out = sys.argv[1], sys.argv[2]
-stamp = time.gmtime(max(int(os.environ["SOURCE_DATE_EPOCH"]), 315532800))[:6]
+base, out, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+stamp = time.gmtime(max(epoch, 315532800))[:6]  # zip cannot store times before 1980
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for d, dirs, files in os.walk(base):
         dirs.sort()
