@@ -21,6 +21,12 @@ for c in $cells; do
   [[ " ${MATRIX_CELLS[*]} " == *" $c "* ]] || die "WPOA_CELLS: unknown cell '$c' (cells: ${MATRIX_CELLS[*]})"
 done
 want_cell() { [[ " $cells " == *" $1 "* ]]; }
+# Every selected cell's ports must be usable by the tests' fetch() (lib/common.sh checks cell A's).
+for c in $cells; do
+  p=$(( PORT + $(cell_field "$c" offset) ))
+  bad=$(fetch_safe_ports "$p" "$((p + 1))" "$((p + 2))" "$((p + 3))" "$((p - 363))" "$((p - 364))") \
+    || die "cell $c would use port $bad (WPOA_PORT+$(cell_field "$c" offset)), which Node's fetch() refuses: pick another WPOA_PORT"
+done
 
 total_pass=0; total_fail=0; bad_suites=(); summary=()
 declare -A cell_pass=() cell_fail=()   # per cell of the matrix, plus "setup" and "dist"
