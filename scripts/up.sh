@@ -240,6 +240,8 @@ if [ ! -f "$WP_DIR/wp-load.php" ]; then
     | tar -C "$WP_DIR" -xf -
   mkdir -p "$WP_DIR/wp-content/uploads"
 fi
+# Apache's workers are www-data: hand them what mod_php writes (lib/apache.sh), now that it exists.
+[ "$WEB" = nginx ] || apache_prepare
 ln -sfn "$REPO/wp-plugin" "$WP_DIR/wp-content/plugins/wp-oauth"
 if [ ! -s "$RUN/wp-salts.php" ]; then
   { echo "<?php"
