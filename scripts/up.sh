@@ -36,6 +36,8 @@ ports=("$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT" "$DB_PO
 for p in "${ports[@]}"; do
   port_busy "$p" && die "port $p is already in use; set WPOA_PORT to another base port (now $PORT)"
 done
+bad=$(fetch_safe_ports "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$FALLBACK_PORT" "$HTTP_PORT" "$REDIRECT_PORT") \
+  || die "WPOA_PORT=$PORT gives port $bad, which browsers and Node's fetch() refuse to connect to; pick another WPOA_PORT"
 web_bin=nginx; [ "$WEB" = nginx ] || web_bin=apache2
 for bin in mariadbd mariadb-install-db mariadb "$PHP_FPM" "$web_bin" openssl php jq; do
   command -v "$bin" >/dev/null || die "$bin not found; run: make deps"
