@@ -1,14 +1,16 @@
 # WP OAuth: build, local stack, tests, demo. See README.md.
 #   make demo   install what is missing, build, start the stack, walk through the demo
 #   make test   install what is missing, build, run every test suite, print "N passed, N failed"
-# Instance settings (env): WPOA_RUN (run dir, default .run), WPOA_PORT (HTTPS base port, default 8443).
+#   make dist   release artifacts in dist/: the extension per PHP minor, the plugin zip, checksums
+# Instance settings (env): WPOA_RUN (run dir, default .run), WPOA_PORT (HTTPS base port, default 8443),
+# WPOA_CELLS (cells of the test matrix that make test runs, default "A B C D"; see README.md).
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps ext up down demo test bench soak
+.PHONY: help deps ext up down demo test bench soak dist
 
 help:
-	@echo "make demo | make test | make up | make down | make ext | make deps | make bench | make soak"
+	@echo "make demo | make test | make up | make down | make ext | make deps | make dist | make bench | make soak"
 
 deps:
 	@bash scripts/deps.sh
@@ -21,12 +23,16 @@ up:
 
 down:
 	@bash scripts/down.sh
+	@bash scripts/down-cells.sh
 
 demo: deps ext up
 	@bash scripts/demo.sh
 
 test:
 	@bash scripts/test-all.sh
+
+dist:
+	@bash scripts/dist.sh
 
 bench:
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; else echo "scripts/bench.sh does not exist yet"; exit 1; fi

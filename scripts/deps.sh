@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Install what the build, the stack, the tests and the demo need on Debian 12 (run as root).
+# apache2-bin and libapache2-mod-php8.2 are for cell D of the test matrix (Apache + mod_php; only the
+# binaries: no system Apache is configured or started), mmdebstrap builds the Debian roots of cells
+# B and C (scripts/lib/matrix.sh).
 # Idempotent and quick when everything is there: no apt-get update unless a package is missing;
 # npm ci only when tests/e2e/node_modules is missing or older than the lockfile.
 set -euo pipefail
@@ -10,6 +13,7 @@ PACKAGES=(
   php8.2-xml php8.2-intl php8.2-zip php8.2-opcache
   clang libclang-dev phpunit
   mariadb-server mariadb-client nginx
+  apache2-bin libapache2-mod-php8.2 mmdebstrap
   wordpress wordpress-theme-twentytwentythree
   chromium chromium-driver
   wrk openssl ca-certificates curl jq git make iproute2 procps

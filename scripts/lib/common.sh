@@ -6,8 +6,10 @@
 #   WPOA_RUN   run dir (default: <repo>/.run)
 #   WPOA_PORT  HTTPS port of node1 (default 8443); the others are derived from it:
 #              node2 HTTPS = PORT+1, no-extension HTTPS = PORT+2,
-#              plain HTTP (node1) = PORT-363, MariaDB TCP = PORT-5136
-#   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 4307.
+#              Apache only: node2 with the Authorization header hidden (lib/apache.sh) = PORT+3,
+#              plain HTTP (node1) = PORT-363, plain HTTP redirecting to HTTPS = PORT-364,
+#              MariaDB TCP = PORT-5136
+#   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 9079, 4307.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN=${WPOA_RUN:-$REPO/.run}
@@ -23,13 +25,29 @@ fi
 export WPOA_PORT=$PORT
 NODE2_PORT=$((PORT + 1))
 NOEXT_PORT=$((PORT + 2))
+FALLBACK_PORT=$((PORT + 3))
 HTTP_PORT=$((PORT - 363))
+REDIRECT_PORT=$((PORT - 364))
 DB_PORT=$((PORT - 5136))
+
+# fetch_safe_ports PORT...: fails, printing it, if a port is one that browsers and Node's fetch()
+# refuse to connect to (the Fetch standard's "bad ports"; from 5200 up: 5060, 5061, 6000, 6566,
+# 6665-6669, 6679, 6697, 10080). The tests reach the stack with both. E.g. WPOA_PORT=10443 makes
+# the plain-HTTP port 10080.
+fetch_safe_ports() {
+  local p
+  for p in "$@"; do
+    case $p in
+      5060|5061|6000|6566|6665|6666|6667|6668|6669|6679|6697|10080) echo "$p"; return 1 ;;
+    esac
+  done
+}
 
 SITE_URL="https://localhost:$PORT"
 NODE2_URL="https://localhost:$NODE2_PORT"
 NOEXT_URL="https://localhost:$NOEXT_PORT"
 HTTP_URL="http://localhost:$HTTP_PORT"
+REDIRECT_URL="http://localhost:$REDIRECT_PORT"
 
 # Sockets live in a short sub-directory (unix socket paths are limited to 107 bytes).
 SOCK_DIR=$RUN/sock
@@ -41,10 +59,18 @@ DB_TEST_NAME=wordpress_test
 
 WP_DIR=$RUN/wordpress
 CA_CERT=$RUN/tls/ca.pem
-EXT_SRC=$REPO/target/release/libwp_oauth.so
+# The build of the extension that the stack loads (cargo honours CARGO_TARGET_DIR too).
+EXT_SRC=${CARGO_TARGET_DIR:-$REPO/target}/release/libwp_oauth.so
 EXT_SO=$RUN/php/libwp_oauth.so
-PHP_FPM=${PHP_FPM:-php-fpm8.2}
-PHP_CONF_D=/etc/php/8.2/fpm/conf.d
+
+# PHP and web server of this instance; the test matrix (lib/matrix.sh) sets them per cell.
+#   WPOA_PHP  PHP minor version (default 8.2)
+#   WPOA_WEB  nginx (default: nginx + php-fpm) | apache-fpm (Apache + php-fpm through proxy_fcgi)
+#             | apache-modphp (Apache prefork + mod_php; php-fpm only for the no-extension node)
+PHP_MINOR=${WPOA_PHP:-8.2}
+WEB=${WPOA_WEB:-nginx}
+PHP_FPM=${PHP_FPM:-php-fpm$PHP_MINOR}
+PHP_CONF_D=/etc/php/$PHP_MINOR/fpm/conf.d
 
 # Fixed, documented, local-only logins (the stack listens on 127.0.0.1 only).
 ADMIN_USER=admin;           ADMIN_PASS=admin-pass-local
@@ -52,7 +78,13 @@ AUTHOR_USER=author;         AUTHOR_PASS=author-pass-local
 SUBSCRIBER_USER=subscriber; SUBSCRIBER_PASS=subscriber-pass-local
 
 # Services, in start order. Each one has $RUN/pids/<name>.pid.
-SERVICES=(mariadb php-fpm php-fpm-noext nginx)
+case $WEB in
+  nginx)         SERVICES=(mariadb php-fpm php-fpm-noext nginx) ;;
+  apache-fpm)    SERVICES=(mariadb php-fpm php-fpm-noext apache2) ;;
+  apache-modphp) SERVICES=(mariadb php-fpm-noext apache2) ;;
+  *) echo "WPOA_WEB must be nginx, apache-fpm or apache-modphp (got '$WEB')" >&2; exit 2 ;;
+esac
+WEB_SERVICE=${SERVICES[-1]}
 
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH" ;; esac
 export PATH

@@ -35,10 +35,12 @@ test('front-end pages answer 200 on the site address (no canonical redirect to t
   }
 });
 
-test('php-fpm nodes 1 and 2 have the extension loaded, the noext node does not', async () => {
+test('PHP nodes 1 and 2 have the extension loaded, the noext node does not', async () => {
+  // Under Apache + mod_php (site.web 'apache-modphp') nodes 1 and 2 are Apache's own PHP.
+  const sapi = site.web === 'apache-modphp' ? 'apache2handler' : 'fpm-fcgi';
   for (const [node, base] of [['node1', site.url], ['node2', site.node2_url]]) {
     const h = await health(base);
-    assert.equal(h.sapi, 'fpm-fcgi', `${node} sapi`);
+    assert.equal(h.sapi, sapi, `${node} sapi`);
     assert.equal(h.node, node);
     assert.equal(h.wp_oauth_loaded, true, `wp_oauth not loaded in ${node}`);
     assert.equal(typeof h.wp_oauth_version, 'string');

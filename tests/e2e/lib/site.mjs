@@ -19,7 +19,11 @@ function loadSite() {
   }
 }
 
-/** Parsed $WPOA_RUN/site.json: url, http_url, node2_url, noext_url, ca_cert, run_dir, repo, wp_path, db{}, users{admin,author,subscriber}. */
+/**
+ * Parsed $WPOA_RUN/site.json: url, http_url, node2_url, noext_url, ca_cert, run_dir, repo, wp_path,
+ * db{}, users{admin,author,subscriber}; web ('nginx' | 'apache-fpm' | 'apache-modphp'),
+ * php_version, wordpress_version, php_cli (the command that runs the stack's PHP).
+ */
 export const site = loadSite();
 
 /** PEM text of the stack's local CA. */
@@ -149,7 +153,8 @@ export async function screenshot(page, path, opts = {}) {
 export function wpEval(code, { dbName } = {}) {
   const env = { ...process.env, WPOA_RUN: RUN };
   if (dbName) env.WPOA_DB_NAME = dbName;
-  return execFileSync('php', [join(REPO, 'scripts/wp-eval.php'), code], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // site.php_cli: the PHP that serves this stack (a matrix cell's PHP lives in a Debian root).
+  return execFileSync(site.php_cli || 'php', [join(REPO, 'scripts/wp-eval.php'), code], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** wpEval, then JSON.parse of its output: wpEvalJson('echo json_encode(get_option("blogname"));'). */
