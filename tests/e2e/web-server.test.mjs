@@ -118,7 +118,8 @@ for (const [node, base] of Object.entries(NODES)) {
     assert.equal(as.status, 200, JSON.stringify(as.body));
     assert.equal(as.body.issuer, site.url);
     assert.match(as.headers.get('content-type') || '', /^application\/json/);
-    const prm = await getJson(`${base}/.well-known/oauth-protected-resource/wp-json`);
+    // RFC 9728 §3.3: the path-inserted document's resource is exactly the URL it was asked for.
+    const prm = await getJson(`${base}/.well-known/oauth-protected-resource/wp-json/`);
     assert.equal(prm.status, 200, JSON.stringify(prm.body));
     assert.equal(prm.body.resource, `${site.url}/wp-json/`);
   });
