@@ -291,16 +291,14 @@ final class Device_Verification_Endpoint {
 	 */
 	public static function retry_after( int $user_id, string $ip ): int {
 		$limits = self::limits();
-		$now    = time();
-		$retry  = 0;
-		foreach ( self::counter_keys( $user_id, $ip ) as $kind => $key ) {
-			$c   = get_transient( $key );
-			$max = 'ip' === $kind ? $limits['per_ip'] : $limits['per_user'];
-			if ( is_array( $c ) && (int) $c['count'] >= $max ) {
-				$retry = max( $retry, (int) $c['start'] + $limits['window'] - $now, 1 );
-			}
-		}
-		return $retry;
+		return Failure_Counter::retry_after(
+			self::counter_keys( $user_id, $ip ),
+			array(
+				'ip'   => $limits['per_ip'],
+				'user' => $limits['per_user'],
+			),
+			$limits['window']
+		);
 	}
 
 	/**
@@ -310,19 +308,7 @@ final class Device_Verification_Endpoint {
 	 * @param string $ip      Peer IP or ''.
 	 */
 	public static function record_failure( int $user_id, string $ip ): void {
-		$limits = self::limits();
-		$now    = time();
-		foreach ( self::counter_keys( $user_id, $ip ) as $key ) {
-			$c = get_transient( $key );
-			if ( ! is_array( $c ) || (int) $c['start'] + $limits['window'] <= $now ) {
-				$c = array(
-					'count' => 0,
-					'start' => $now,
-				);
-			}
-			++$c['count'];
-			set_transient( $key, $c, max( 1, (int) $c['start'] + $limits['window'] - $now ) );
-		}
+		Failure_Counter::record( self::counter_keys( $user_id, $ip ), self::limits()['window'] );
 		/**
 		 * Fires when a wrong or expired user code is typed on the device verification page.
 		 * The typed code is not passed.

@@ -230,16 +230,14 @@ final class Grant_Token_Exchange implements Grant_Handler {
 	 */
 	public static function retry_after( string $login, string $ip ): int {
 		$limits = Client_Authenticator::limits();
-		$now    = time();
-		$retry  = 0;
-		foreach ( self::counter_keys( $login, $ip ) as $kind => $key ) {
-			$c   = get_transient( $key );
-			$max = 'ip' === $kind ? $limits['per_client_ip'] : $limits['per_client'];
-			if ( is_array( $c ) && (int) $c['count'] >= $max && (int) $c['start'] + $limits['window'] > $now ) {
-				$retry = max( $retry, (int) $c['start'] + $limits['window'] - $now, 1 );
-			}
-		}
-		return $retry;
+		return Failure_Counter::retry_after(
+			self::counter_keys( $login, $ip ),
+			array(
+				'ip'   => $limits['per_client_ip'],
+				'user' => $limits['per_client'],
+			),
+			$limits['window']
+		);
 	}
 
 	/**
@@ -249,19 +247,7 @@ final class Grant_Token_Exchange implements Grant_Handler {
 	 * @param string $ip    Peer IP.
 	 */
 	private static function record_failure( string $login, string $ip ): void {
-		$limits = Client_Authenticator::limits();
-		$now    = time();
-		foreach ( self::counter_keys( $login, $ip ) as $key ) {
-			$c = get_transient( $key );
-			if ( ! is_array( $c ) || (int) $c['start'] + $limits['window'] <= $now ) {
-				$c = array(
-					'count' => 0,
-					'start' => $now,
-				);
-			}
-			++$c['count'];
-			set_transient( $key, $c, max( 1, (int) $c['start'] + $limits['window'] - $now ) );
-		}
+		Failure_Counter::record( self::counter_keys( $login, $ip ), Client_Authenticator::limits()['window'] );
 	}
 
 	/**
