@@ -223,11 +223,17 @@ test('"Not you?" logs out and comes back to the same request for another account
     as, client, browser, redirectUri: APP_REDIRECT, role: 'subscriber', scope: 'read',
     onConsent: async (page) => {
       if (/\(author\)/.test(await page.locator('#wpoa-user').innerText())) {
-        await page.click('#wpoa-not-you');
+        // Log out, then wait until the redirects after it have settled on the login form
+        // (filling a form that is about to be replaced would submit an empty one).
+        await Promise.all([page.waitForURL(/wp-login\.php/, { waitUntil: 'load' }), page.click('#wpoa-not-you')]);
         await page.waitForSelector('#loginform');
+        await page.waitForLoadState('load');
         await page.fill('#user_login', site.users.subscriber.login);
         await page.fill('#user_pass', site.users.subscriber.password);
-        await Promise.all([page.waitForSelector('#wpoa-consent-form'), page.click('#wp-submit')]);
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#wp-submit')]);
+        const landed = await page.waitForSelector('#wpoa-consent-form, #login_error', { state: 'attached' });
+        const id = await landed.evaluate((n) => n.id);
+        assert.equal(id, 'wpoa-consent-form', id === 'login_error' ? `login refused: ${await landed.innerText()} at ${page.url()}` : '');
         assert.match(await page.locator('#wpoa-user').innerText(), /\(subscriber\)/);
       }
     },
