@@ -322,6 +322,39 @@ final class DeviceCodeTest extends PHPUnit\Framework\TestCase
         $this->assertSame(429, self::verify($last['user_code'], self::makeUser(), 'approve', $ip)['status']);
     }
 
+    public function testDeviceRequestsAreLimitedPerClientAndIpPerIpAndPerClient(): void
+    {
+        $limits = static fn() => ['client_ip' => 2, 'ip' => 3, 'client' => 4, 'window' => 600];
+        add_filter('wpoa_device_request_limits', $limits);
+        try {
+            // Fresh addresses each run: counters live for the window in the test database.
+            $ip = static fn() => '2001:db8::' . bin2hex(random_bytes(2)) . ':' . bin2hex(random_bytes(2));
+            $_SERVER['REMOTE_ADDR'] = $ip();
+            $a = self::client();
+            $b = self::client();
+            // A refused request starts nothing and counts nothing.
+            $this->assertError(self::post('device_authorization', ['client_id' => $a->client_id, 'scope' => 'read admin']), 'invalid_scope');
+            self::start($a);
+            self::start($a);
+            $limited = self::post('device_authorization', ['client_id' => $a->client_id]);
+            $this->assertError($limited, 'temporarily_unavailable', 429);
+            $retry = (int) $limited->get_headers()['Retry-After'];
+            $this->assertGreaterThan(0, $retry);
+            $this->assertLessThanOrEqual(600, $retry);
+            // Another client from the same IP: one more, then the IP's own limit of 3.
+            self::start($b);
+            $this->assertError(self::post('device_authorization', ['client_id' => $b->client_id]), 'temporarily_unavailable', 429);
+            // The first client from other IPs: up to its own limit of 4 in all.
+            $_SERVER['REMOTE_ADDR'] = $ip();
+            self::start($a);
+            $_SERVER['REMOTE_ADDR'] = $ip();
+            self::start($a);
+            $this->assertError(self::post('device_authorization', ['client_id' => $a->client_id]), 'temporarily_unavailable', 429);
+        } finally {
+            remove_filter('wpoa_device_request_limits', $limits);
+        }
+    }
+
     public function testDeviceOnlyClientsMayRegisterWithoutRedirectUris(): void
     {
         $meta = \Wpoa\Client_Metadata::validate(['grant_types' => [self::GRANT, 'refresh_token'], 'token_endpoint_auth_method' => 'none', 'client_name' => 'CLI']);

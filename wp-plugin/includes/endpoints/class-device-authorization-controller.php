@@ -24,7 +24,12 @@ defined( 'ABSPATH' ) || exit;
  * 4. the client did not register `urn:ietf:params:oauth:grant-type:device_code` → 400 `unauthorized_client`;
  * 5. unknown scopes or scopes beyond the client's registered `scope` → 400 `invalid_scope`;
  * 6. a `resource` (RFC 8707) that is not this site's API → 400 `invalid_target`;
- * 7. the database refused the row → 503 `temporarily_unavailable` / 500 `server_error`.
+ * 7. too many device requests started by this client or from this IP within the window (filter
+ *    `wpoa_device_request_limits`, default 60 per client and IP, 300 per IP, 1,000 per client
+ *    in 600 s) → 429 `temporarily_unavailable` with `Retry-After` (seconds). RFC 8628 §5.2 leaves
+ *    the protection of the endpoint to the server: every request stores a row and a user code,
+ *    and a flood would both fill the table and raise the odds of a guessed user code.
+ * 8. the database refused the row → 503 `temporarily_unavailable` / 500 `server_error`.
  *
  * Success (RFC 8628 §3.2), 200 with `Cache-Control: no-store`:
  * `{device_code, user_code ("XXXX-XXXX"), verification_uri, verification_uri_complete,
@@ -34,6 +39,11 @@ final class Device_Authorization_Controller {
 
 	/** The `grant_type` of the token request that redeems a device code (RFC 8628 §3.4). */
 	const GRANT_TYPE = Client_Metadata::DEVICE_CODE_GRANT;
+
+	/** Transient key prefixes of the request counters (Failure_Counter). */
+	const PREFIX_CLIENT_IP = 'wpoa_devreq_cip_';
+	const PREFIX_IP        = 'wpoa_devreq_ip_';
+	const PREFIX_CLIENT    = 'wpoa_devreq_c_';
 
 	/**
 	 * Registers /device_authorization for every method, so that a wrong method is answered in RFC format.
@@ -85,10 +95,18 @@ final class Device_Authorization_Controller {
 		if ( isset( $params['resource'] ) && ! Authorize_Endpoint::is_our_resource( (string) $params['resource'] ) ) {
 			throw new OAuth_Error( 'invalid_target', __( 'The resource parameter must be this site\'s REST API address.', 'wp-oauth' ) );
 		}
+		$ip     = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) wp_unslash( $_SERVER['REMOTE_ADDR'] ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- Hashed into a key, never printed.
+		$limits = self::limits();
+		$keys   = self::counter_keys( $client->client_id, $ip );
+		$retry  = Failure_Counter::retry_after( $keys, $limits, $limits['window'] );
+		if ( $retry > 0 ) {
+			throw new OAuth_Error( 'temporarily_unavailable', __( 'Too many device authorization requests. Try again later.', 'wp-oauth' ), 429, array( 'Retry-After' => (string) $retry ) );
+		}
 		$codes = Device_Code_Repository::create( $client->client_id, $scope, Urls::audience() );
 		if ( null === $codes ) {
 			throw new OAuth_Error( 'server_error', __( 'The device authorization could not be stored. Try again.', 'wp-oauth' ), 500 );
 		}
+		Failure_Counter::record( $keys, $limits['window'] );
 		$shown = Device_Code_Repository::format_user_code( $codes['user_code'] );
 		/**
 		 * Fires when a client starts a device authorization (RFC 8628 §3.1). No code is passed.
@@ -105,5 +123,49 @@ final class Device_Authorization_Controller {
 			'expires_in'                => $codes['expires_in'],
 			'interval'                  => $codes['interval'],
 		);
+	}
+
+	/**
+	 * How many device requests may be started in a window.
+	 *
+	 * @return array{client_ip:int, ip:int, client:int, window:int} Counts, and the window in seconds.
+	 */
+	public static function limits(): array {
+		/**
+		 * Filters how many device authorization requests may be started (RFC 8628 §5.2).
+		 *
+		 * @param array $limits {client_ip: 60, ip: 300, client: 1000, window: 600 (seconds)}.
+		 */
+		$l = (array) apply_filters(
+			'wpoa_device_request_limits',
+			array(
+				'client_ip' => 60,
+				'ip'        => 300,
+				'client'    => 1000,
+				'window'    => 10 * MINUTE_IN_SECONDS,
+			)
+		);
+		return array(
+			'client_ip' => max( 1, (int) ( $l['client_ip'] ?? 60 ) ),
+			'ip'        => max( 1, (int) ( $l['ip'] ?? 300 ) ),
+			'client'    => max( 1, (int) ( $l['client'] ?? 1000 ) ),
+			'window'    => max( 60, (int) ( $l['window'] ?? 600 ) ),
+		);
+	}
+
+	/**
+	 * The counters a device request is counted under.
+	 *
+	 * @param string $client_id Client.
+	 * @param string $ip        Peer IP or ''.
+	 * @return array<string,string> Kind => transient key.
+	 */
+	private static function counter_keys( string $client_id, string $ip ): array {
+		$keys = array( 'client' => self::PREFIX_CLIENT . md5( $client_id ) );
+		if ( '' !== $ip ) {
+			$keys['ip']        = self::PREFIX_IP . md5( $ip );
+			$keys['client_ip'] = self::PREFIX_CLIENT_IP . md5( $client_id . '|' . $ip );
+		}
+		return $keys;
 	}
 }

@@ -1,6 +1,6 @@
 <?php
 /**
- * Fixed-window counters of failed attempts, shared by every PHP node through transients.
+ * Fixed-window counters of attempts, shared by every PHP node through transients.
  *
  * @package Wpoa
  */
@@ -13,8 +13,8 @@ defined( 'ABSPATH' ) || exit;
  * Counts failures under several keys at once (e.g. per IP and per user) in windows that start at
  * the first failure and last `$window` seconds. Each counter is a transient `{count, start}` that
  * expires with its window, so it lives in the options table or the persistent object cache and is
- * seen by every node. Used for the device verification page's wrong user codes and for failed
- * Application Password exchanges.
+ * seen by every node. Used for the device verification page's wrong user codes, for failed
+ * Application Password exchanges, and for the device requests each client and IP may start.
  */
 final class Failure_Counter {
 
