@@ -12,7 +12,6 @@ defined( 'ABSPATH' ) || exit;
 
 use Wpoa\Authorize_Endpoint;
 use Wpoa\Client_Id_Metadata;
-use Wpoa\Scopes;
 use Wpoa\Urls;
 
 /** @var Wpoa\Client $wpoa_client */
@@ -20,7 +19,6 @@ $wpoa_client   = $view['client'];
 /** @var WP_User $wpoa_user */
 $wpoa_user     = $view['user'];
 $wpoa_request  = $view['request'];
-$wpoa_scopes   = Scopes::all();
 $wpoa_back     = Authorize_Endpoint::describe_redirect( $wpoa_request['redirect_uri'] );
 $wpoa_uri      = isset( $wpoa_client->metadata['client_uri'] ) ? (string) $wpoa_client->metadata['client_uri'] : '';
 // A metadata-document client is identified by the host of its client_id URL: the one fact
@@ -97,40 +95,18 @@ Authorize_Endpoint::page_header( __( 'Authorize application', 'wp-oauth' ) );
 		<p class="wpoa-meta"><?php esc_html_e( 'This application registered itself: this site cannot confirm who made it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
 
-	<p><?php esc_html_e( 'It will be able to:', 'wp-oauth' ); ?></p>
-	<ul class="wpoa-scopes">
-		<?php foreach ( Scopes::parse( $wpoa_request['scope'] ) as $wpoa_token ) : ?>
-			<?php if ( isset( $wpoa_scopes[ $wpoa_token ] ) ) : ?>
-				<li data-scope="<?php echo esc_attr( $wpoa_token ); ?>">
-					<strong><?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['label'] ); ?></strong>
-					<?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['description'] ); ?>
-				</li>
-			<?php endif; ?>
-		<?php endforeach; ?>
-	</ul>
-
-	<form method="post" action="<?php echo esc_url( Urls::login_screen_authorization_url() ); ?>" id="wpoa-consent-form">
-		<?php foreach ( Authorize_Endpoint::form_fields( $wpoa_request ) as $wpoa_name => $wpoa_value ) : ?>
-			<input type="hidden" name="<?php echo esc_attr( $wpoa_name ); ?>" value="<?php echo esc_attr( $wpoa_value ); ?>" />
-		<?php endforeach; ?>
-		<input type="hidden" name="<?php echo esc_attr( Authorize_Endpoint::NONCE_FIELD ); ?>" value="<?php echo esc_attr( $view['nonce'] ); ?>" />
-		<div class="wpoa-actions">
-			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="deny" class="button button-large" id="wpoa-deny"><?php esc_html_e( 'Deny', 'wp-oauth' ); ?></button>
-			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="approve" class="button button-primary button-large" id="wpoa-approve"><?php esc_html_e( 'Approve', 'wp-oauth' ); ?></button>
-		</div>
-	</form>
-
-	<p class="wpoa-user" id="wpoa-user">
-		<?php
-		printf(
-			/* translators: 1: user's display name, 2: user's login name. */
-			esc_html__( 'You are logged in as %1$s (%2$s).', 'wp-oauth' ),
-			'<strong>' . esc_html( $wpoa_user->display_name ) . '</strong>',
-			esc_html( $wpoa_user->user_login )
-		);
-		?>
-		<a href="<?php echo esc_url( $wpoa_logout ); ?>" id="wpoa-not-you"><?php esc_html_e( 'Not you? Log out and use another account', 'wp-oauth' ); ?></a>
-	</p>
+	<?php
+	Authorize_Endpoint::render(
+		'consent-decision',
+		array(
+			'scope'  => $wpoa_request['scope'],
+			'action' => Urls::login_screen_authorization_url(),
+			'fields' => Authorize_Endpoint::form_fields( $wpoa_request ) + array( Authorize_Endpoint::NONCE_FIELD => $view['nonce'] ),
+			'user'   => $wpoa_user,
+			'logout' => $wpoa_logout,
+		)
+	);
+	?>
 </div>
 <?php
 Authorize_Endpoint::page_footer();

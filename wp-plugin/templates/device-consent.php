@@ -13,14 +13,12 @@ defined( 'ABSPATH' ) || exit;
 
 use Wpoa\Authorize_Endpoint;
 use Wpoa\Device_Verification_Endpoint;
-use Wpoa\Scopes;
 use Wpoa\Urls;
 
 /** @var Wpoa\Client $wpoa_client */
 $wpoa_client   = $view['client'];
 /** @var WP_User $wpoa_user */
 $wpoa_user     = $view['user'];
-$wpoa_scopes   = Scopes::all();
 $wpoa_uri      = isset( $wpoa_client->metadata['client_uri'] ) ? (string) $wpoa_client->metadata['client_uri'] : '';
 $wpoa_uri_host = '' !== $wpoa_uri ? (string) wp_parse_url( $wpoa_uri, PHP_URL_HOST ) : '';
 $wpoa_logout   = wp_logout_url( Urls::device_verification_uri() );
@@ -57,39 +55,22 @@ Authorize_Endpoint::page_header( __( 'Connect a device', 'wp-oauth' ) );
 		<p class="wpoa-meta"><?php esc_html_e( 'This application registered itself: this site cannot confirm who made it.', 'wp-oauth' ); ?></p>
 	<?php endif; ?>
 
-	<p><?php esc_html_e( 'It will be able to:', 'wp-oauth' ); ?></p>
-	<ul class="wpoa-scopes">
-		<?php foreach ( Scopes::parse( (string) $view['row']->scope ) as $wpoa_token ) : ?>
-			<?php if ( isset( $wpoa_scopes[ $wpoa_token ] ) ) : ?>
-				<li data-scope="<?php echo esc_attr( $wpoa_token ); ?>">
-					<strong><?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['label'] ); ?></strong>
-					<?php echo esc_html( $wpoa_scopes[ $wpoa_token ]['description'] ); ?>
-				</li>
-			<?php endif; ?>
-		<?php endforeach; ?>
-	</ul>
-
-	<form method="post" action="<?php echo esc_url( Urls::device_verification_uri() ); ?>" id="wpoa-consent-form">
-		<input type="hidden" name="<?php echo esc_attr( Device_Verification_Endpoint::STEP_FIELD ); ?>" value="decide" />
-		<input type="hidden" name="<?php echo esc_attr( Device_Verification_Endpoint::CODE_FIELD ); ?>" value="<?php echo esc_attr( $view['user_code'] ); ?>" />
-		<input type="hidden" name="<?php echo esc_attr( Authorize_Endpoint::NONCE_FIELD ); ?>" value="<?php echo esc_attr( $view['nonce'] ); ?>" />
-		<div class="wpoa-actions">
-			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="deny" class="button button-large" id="wpoa-deny"><?php esc_html_e( 'Deny', 'wp-oauth' ); ?></button>
-			<button type="submit" name="<?php echo esc_attr( Authorize_Endpoint::DECISION_FIELD ); ?>" value="approve" class="button button-primary button-large" id="wpoa-approve"><?php esc_html_e( 'Approve', 'wp-oauth' ); ?></button>
-		</div>
-	</form>
-
-	<p class="wpoa-user" id="wpoa-user">
-		<?php
-		printf(
-			/* translators: 1: user's display name, 2: user's login name. */
-			esc_html__( 'You are logged in as %1$s (%2$s).', 'wp-oauth' ),
-			'<strong>' . esc_html( $wpoa_user->display_name ) . '</strong>',
-			esc_html( $wpoa_user->user_login )
-		);
-		?>
-		<a href="<?php echo esc_url( $wpoa_logout ); ?>" id="wpoa-not-you"><?php esc_html_e( 'Not you? Log out and use another account', 'wp-oauth' ); ?></a>
-	</p>
+	<?php
+	Authorize_Endpoint::render(
+		'consent-decision',
+		array(
+			'scope'  => (string) $view['row']->scope,
+			'action' => Urls::device_verification_uri(),
+			'fields' => array(
+				Device_Verification_Endpoint::STEP_FIELD => 'decide',
+				Device_Verification_Endpoint::CODE_FIELD => $view['user_code'],
+				Authorize_Endpoint::NONCE_FIELD          => $view['nonce'],
+			),
+			'user'   => $wpoa_user,
+			'logout' => $wpoa_logout,
+		)
+	);
+	?>
 </div>
 <?php
 Authorize_Endpoint::page_footer();
