@@ -32,11 +32,11 @@ fi
 
 # ---- preconditions --------------------------------------------------------------------------
 ports=("$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$HTTP_PORT" "$REDIRECT_PORT" "$DB_PORT")
-[ "$WEB" = nginx ] || ports+=("$FALLBACK_PORT")
+if [ "$WEB" = nginx ]; then ports+=("$STRIPPED_PORT"); else ports+=("$FALLBACK_PORT"); fi
 for p in "${ports[@]}"; do
   port_busy "$p" && die "port $p is already in use; set WPOA_PORT to another base port (now $PORT)"
 done
-bad=$(fetch_safe_ports "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$FALLBACK_PORT" "$HTTP_PORT" "$REDIRECT_PORT") \
+bad=$(fetch_safe_ports "$PORT" "$NODE2_PORT" "$NOEXT_PORT" "$FALLBACK_PORT" "$STRIPPED_PORT" "$HTTP_PORT" "$REDIRECT_PORT") \
   || die "WPOA_PORT=$PORT gives port $bad, which browsers and Node's fetch() refuse to connect to; pick another WPOA_PORT"
 web_bin=nginx; [ "$WEB" = nginx ] || web_bin=apache2
 for bin in mariadbd mariadb-install-db mariadb "$PHP_FPM" "$web_bin" openssl php jq; do
@@ -44,7 +44,7 @@ for bin in mariadbd mariadb-install-db mariadb "$PHP_FPM" "$web_bin" openssl php
 done
 [ -f /usr/share/wordpress/wp-load.php ] || die "WordPress (Debian package 'wordpress') missing; run: make deps"
 
-mkdir -p "$RUN"/{logs,pids,tls,tmp,php,php-noext,nginx/tmp} "$SOCK_DIR"
+mkdir -p "$RUN"/{logs,pids,tls,tmp,php,php-noext,nginx/tmp,nginx/static/.well-known} "$SOCK_DIR"
 rm -f "$SOCK_DIR"/*.sock "$RUN"/pids/*.pid
 echo "$PORT" > "$RUN/port"
 
@@ -153,8 +153,10 @@ PHP_INI_SCAN_DIR="$PHP_CONF_D:$RUN/php-noext" "$PHP_FPM" -R -y "$RUN/php-noext/p
 fpm_b=$!
 
 # ---- web server: nginx, or Apache (lib/apache.sh) ----------------------------------------------
-nginx_server() { # listen-port tls(0/1) pool
-  local tls=""
+nginx_server() { # listen-port tls(0/1) pool [stripped]
+  # "stripped": what a misconfigured host does (Site Health must say so): the Authorization header
+  # never reaches PHP, and /.well-known/ is a static folder (as often set up for ACME certificates).
+  local tls="" stripped=${4:-}
   [ "$2" = 1 ] && tls=" ssl http2"
   cat <<NGX
   server {
@@ -172,11 +174,22 @@ NGX
     location / {
       try_files \$uri \$uri/ /index.php?\$args;
     }
+NGX
+  [ -n "$stripped" ] && cat <<NGX
+    location ^~ /.well-known/ { root $RUN/nginx/static; }
+NGX
+  cat <<NGX
     location ~ \.php\$ {
       try_files \$uri =404;
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_param HTTP_AUTHORIZATION \$http_authorization;
+NGX
+  if [ -n "$stripped" ]; then
+    echo '      fastcgi_param HTTP_AUTHORIZATION "" if_not_empty;   # hides the request header from PHP'
+  else
+    echo '      fastcgi_param HTTP_AUTHORIZATION $http_authorization;'
+  fi
+  cat <<NGX
       # Debian's fastcgi_params sends HTTP_HOST as \$host, which drops the port: WordPress
       # would then canonical-redirect every front-end page to itself (home has the port).
       fastcgi_param HTTP_HOST \$host:\$server_port;
@@ -214,6 +227,7 @@ http {
 $(nginx_server "$PORT" 1 node1)
 $(nginx_server "$NODE2_PORT" 1 node2)
 $(nginx_server "$NOEXT_PORT" 1 noext)
+$(nginx_server "$STRIPPED_PORT" 1 node2 stripped)
 $(nginx_server "$HTTP_PORT" 0 node1)
   # What a real site does on port 80: every request to the same path over HTTPS.
   server {
@@ -396,8 +410,9 @@ touch "$RUN/wp-installed"
 wp_version=$(sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$WP_DIR/wp-includes/version.php")
 php_version=$(php -r 'echo PHP_VERSION;')
 fallback_url=null; [ "$WEB" = nginx ] || fallback_url="\"https://localhost:$FALLBACK_PORT\""
+stripped_url=null; [ "$WEB" = nginx ] && stripped_url="\"https://localhost:$STRIPPED_PORT\""
 jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_version" --arg phpv "$php_version" \
-  --argjson fallback_url "$fallback_url" \
+  --argjson fallback_url "$fallback_url" --argjson stripped_url "$stripped_url" \
   --arg url "$SITE_URL" --arg http_url "$HTTP_URL" --arg redirect_url "$REDIRECT_URL" --arg node2_url "$NODE2_URL" \
   --arg noext_url "$NOEXT_URL" --arg ca "$CA_CERT" --arg run "$RUN" --arg repo "$REPO" \
   --arg sock "$DB_SOCK" --argjson dbport "$DB_PORT" --arg dbuser "$DB_USER" --arg dbpass "$DB_PASSWORD" \
@@ -406,7 +421,7 @@ jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_versi
     url: $url, http_url: $http_url, https_redirect_url: $redirect_url, node2_url: $node2_url, noext_url: $noext_url,
     port: $port, ca_cert: $ca, run_dir: $run, repo: $repo, wp_path: $wp, ext_so: $ext,
     logs: ($run + "/logs"), php_cli: $php_cli, web: $web, wordpress_version: $wpv, php_version: $phpv,
-    fallback_url: $fallback_url,
+    fallback_url: $fallback_url, stripped_url: $stripped_url,
     db: {socket: $sock, host: "127.0.0.1", port: $dbport, user: $dbuser, password: $dbpass,
          name: $dbname, test_name: $dbtest},
     users: $users[0].users

@@ -22,6 +22,8 @@ define( 'WPOA_FILE', __FILE__ );
 define( 'WPOA_DIR', __DIR__ );
 /** Oldest wp_oauth extension version this plugin works with (semver, compared with version_compare). */
 define( 'WPOA_MIN_EXTENSION_VERSION', '0.1.0' );
+/** The extension release built with this plugin release (Cargo.toml's version): the artifact that the notice and Site Health name. */
+define( 'WPOA_EXTENSION_VERSION', '0.1.0' );
 
 require_once WPOA_DIR . '/includes/class-plugin.php';
 

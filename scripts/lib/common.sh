@@ -7,6 +7,8 @@
 #   WPOA_PORT  HTTPS port of node1 (default 8443); the others are derived from it:
 #              node2 HTTPS = PORT+1, no-extension HTTPS = PORT+2,
 #              Apache only: node2 with the Authorization header hidden (lib/apache.sh) = PORT+3,
+#              nginx only: node2 behind a server block that strips Authorization and serves
+#              /.well-known/ as a static folder, as misconfigured hosts do = PORT+4,
 #              plain HTTP (node1) = PORT-363, plain HTTP redirecting to HTTPS = PORT-364,
 #              MariaDB TCP = PORT-5136
 #   e.g. WPOA_PORT=9443 -> 9443, 9444, 9445, 9080, 9079, 4307.
@@ -26,6 +28,7 @@ export WPOA_PORT=$PORT
 NODE2_PORT=$((PORT + 1))
 NOEXT_PORT=$((PORT + 2))
 FALLBACK_PORT=$((PORT + 3))
+STRIPPED_PORT=$((PORT + 4))
 HTTP_PORT=$((PORT - 363))
 REDIRECT_PORT=$((PORT - 364))
 DB_PORT=$((PORT - 5136))

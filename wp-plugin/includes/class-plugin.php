@@ -23,7 +23,8 @@ defined( 'ABSPATH' ) || exit;
  * - `well_known`: the path contains `/.well-known/`;
  * - `authorize_path`: the path ends with `/oauth/authorize` (the published authorization endpoint);
  * - `routes`:     the REST request addresses this plugin's namespace or the REST index (or the
- *                 code runs outside an HTTP request, where every route is registered).
+ *                 code runs outside an HTTP request, where every route is registered);
+ * - `site_health`: as `routes`, narrowed to the Site Health checks' routes (`/site-health/…`).
  */
 final class Plugin {
 
@@ -72,6 +73,7 @@ final class Plugin {
 		array( 'rest_api_init', Revocation_Controller::class, 'register_routes', 10, 1, 'routes' ),
 		array( 'rest_api_init', Introspection_Controller::class, 'register_routes', 10, 1, 'routes' ),
 		array( 'rest_api_init', Grants_Controller::class, 'register_routes', 10, 1, 'routes' ),
+		array( 'rest_api_init', Site_Health::class, 'register_routes', 10, 1, 'site_health' ),
 		array( 'login_form_oauth_authorize', Authorize_Endpoint::class, 'serve', 10, 1, null ),
 		// Device authorization grant (RFC 8628): the client's endpoint and the person's page.
 		array( 'rest_api_init', Device_Authorization_Controller::class, 'register_routes', 10, 1, 'routes' ),
@@ -111,6 +113,7 @@ final class Plugin {
 	public static function boot(): void {
 		require_once __DIR__ . '/class-autoloader.php';
 		Autoloader::register();
+		add_filter( 'site_status_tests', array( self::class, 'site_status_tests' ) );
 		if ( null !== self::extension_problem_code() ) {
 			add_action( 'admin_notices', array( self::class, 'render_extension_notice' ) );
 			add_action( 'network_admin_notices', array( self::class, 'render_extension_notice' ) );
@@ -180,6 +183,8 @@ final class Plugin {
 				return (bool) preg_match( '#/oauth/authorize/?$#', rawurldecode( (string) strtok( $uri, '?' ) ) );
 			case 'routes':
 				return self::request_wants_routes();
+			case 'site_health':
+				return self::request_wants_routes( '/site-health/' );
 		}
 		return true;
 	}
@@ -217,9 +222,11 @@ final class Plugin {
 	 * Whether this request needs the plugin's REST routes: an HTTP request to the REST index or to
 	 * a route of this plugin's namespace, or any code outside an HTTP request (CLI, cron, tests).
 	 *
+	 * @param string $below Only routes below this path of the namespace count (e.g. `/site-health/`);
+	 *                      '' for every route of the namespace.
 	 * @return bool
 	 */
-	public static function request_wants_routes(): bool {
+	public static function request_wants_routes( string $below = '' ): bool {
 		// WPOA_LAZY_ROUTES (true/false) overrides the choice by SAPI.
 		$lazy = defined( 'WPOA_LAZY_ROUTES' ) ? (bool) constant( 'WPOA_LAZY_ROUTES' ) : 'cli' !== PHP_SAPI;
 		if ( ! $lazy || ! isset( $_SERVER['REQUEST_URI'] ) ) {
@@ -230,7 +237,7 @@ final class Plugin {
 			return true;
 		}
 		$route = '/' . trim( $route, '/' );
-		return '/' === $route || 0 === strpos( $route . '/', '/' . self::REST_NAMESPACE . '/' );
+		return '/' === $route || 0 === strpos( $route . '/', '/' . self::REST_NAMESPACE . ( '' !== $below ? '/' . trim( $below, '/' ) : '' ) . '/' );
 	}
 
 	/**
@@ -323,28 +330,59 @@ final class Plugin {
 	}
 
 	/**
-	 * Prints the "install the extension" notice for administrators (admin_notices).
+	 * Prints the "install the extension" notice for administrators (admin_notices): the exact
+	 * release artifact for the running PHP (Extension_Artifact::name()), the php.ini line for
+	 * this PHP's extension directory, and a link to the host guide. Runs after `init`, so its
+	 * translations load in time.
 	 */
 	public static function render_extension_notice(): void {
 		$problem = self::extension_problem();
 		if ( null === $problem || ! current_user_can( 'activate_plugins' ) ) {
 			return;
 		}
-		$ini = function_exists( 'php_ini_loaded_file' ) ? (string) php_ini_loaded_file() : '';
+		$ini  = function_exists( 'php_ini_loaded_file' ) ? (string) php_ini_loaded_file() : '';
+		$ini  = '' !== $ini ? $ini : __( 'none', 'wp-oauth' );
+		$arch = php_uname( 'm' );
+		if ( null === Extension_Artifact::unavailable_reason() ) {
+			$what = sprintf(
+				/* translators: 1: artifact file name, 2: PHP version, 3: architecture, 4: php.ini path. */
+				__( 'Install %1$s (the build for PHP %2$s on %3$s): copy its libwp_oauth.so into PHP\'s extension directory and add this line to the php.ini of PHP-FPM (or Apache with mod_php) and of the CLI (loaded file: %4$s), then restart PHP-FPM or Apache:', 'wp-oauth' ),
+				Extension_Artifact::name(),
+				Extension_Artifact::php_minor(),
+				$arch,
+				$ini
+			);
+		} else {
+			$what = sprintf(
+				/* translators: 1: PHP version, 2: architecture, 3: php.ini path. */
+				__( 'There is no prebuilt build for PHP %1$s on %2$s: build libwp_oauth.so from source with this PHP\'s php-config, then add this line to the php.ini of PHP-FPM (or Apache with mod_php) and of the CLI (loaded file: %3$s) and restart PHP-FPM or Apache:', 'wp-oauth' ),
+				Extension_Artifact::php_minor() . ( PHP_ZTS ? ' (thread-safe)' : '' ),
+				$arch,
+				$ini
+			);
+		}
 		printf(
-			'<div class="notice notice-error"><p><strong>%1$s</strong> %2$s</p><p>%3$s</p><p><code>extension=/path/to/libwp_oauth.so</code></p><p>%4$s</p></div>',
+			'<div class="notice notice-error wpoa-extension-notice"><p><strong>%1$s</strong> %2$s</p><p>%3$s</p><p><code>%4$s</code></p><p>%5$s <a href="%6$s" target="_blank" rel="noopener">%7$s</a></p></div>',
 			esc_html__( 'WP OAuth is inactive.', 'wp-oauth' ),
 			esc_html( $problem ),
-			esc_html(
-				sprintf(
-					/* translators: 1: PHP version, 2: php.ini path. */
-					__( 'Build or download libwp_oauth.so for PHP %1$s, add this line to the php.ini of both PHP-FPM and the CLI (loaded file: %2$s), then restart PHP-FPM:', 'wp-oauth' ),
-					PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION,
-					'' !== $ini ? $ini : __( 'none', 'wp-oauth' )
-				)
-			),
-			esc_html__( 'Check it with: php --ri wp_oauth. OAuth endpoints stay off until then; the rest of the site works as before.', 'wp-oauth' )
+			esc_html( $what ),
+			esc_html( 'extension=' . PHP_EXTENSION_DIR . '/libwp_oauth.so' ),
+			esc_html__( 'Check it with: php --ri wp_oauth. OAuth endpoints stay off until then; the rest of the site works as before.', 'wp-oauth' ),
+			esc_url( Extension_Artifact::HOST_GUIDE_URL ),
+			esc_html__( 'Host guide: installing the extension', 'wp-oauth' )
 		);
+	}
+
+	/**
+	 * `site_status_tests`: WP OAuth's Site Health checks (admin/class-site-health.php), loaded
+	 * only when core asks for its tests. Hooked even without the extension, so that Site Health
+	 * explains what is missing.
+	 *
+	 * @param array $tests Core's `direct` and `async` tests.
+	 * @return array
+	 */
+	public static function site_status_tests( $tests ) {
+		return self::component( Site_Health::class )->tests( $tests );
 	}
 
 	/**

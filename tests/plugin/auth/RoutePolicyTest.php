@@ -94,6 +94,8 @@ final class RoutePolicyTest extends PHPUnit\Framework\TestCase
         '/wp-oauth/v1/resource-metadata' => 'GET:read', '/wp-oauth/v1/jwks' => 'GET:read',
         '/wp-oauth/v1/me/grants' => 'F', '/wp-oauth/v1/me/grants/{id}' => 'F',
         '/wp-oauth/v1/users/{user_id}/grants' => 'F', '/wp-oauth/v1/users/{user_id}/grants/{id}' => 'F',
+        '/wp-oauth/v1/site-health/authorization-header' => 'F', '/wp-oauth/v1/site-health/well-known' => 'F',
+        '/wp-oauth/v1/site-health/credentials' => 'F',
     ];
 
     private const RANK = ['read' => 1, 'write' => 2, 'full' => 3, 'never' => 4];

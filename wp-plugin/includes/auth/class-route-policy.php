@@ -211,6 +211,10 @@ final class Route_Policy {
 			'/wp-oauth/v1/me/grants/{id}'                        => $full,
 			'/wp-oauth/v1/users/{user_id}/grants'                => $full,
 			'/wp-oauth/v1/users/{user_id}/grants/{id}'           => $full,
+			// This plugin's Site Health checks: site administration, like core's Site Health routes.
+			'/wp-oauth/v1/site-health/authorization-header'      => $full,
+			'/wp-oauth/v1/site-health/well-known'                => $full,
+			'/wp-oauth/v1/site-health/credentials'               => $full,
 		);
 
 		// Content: posts, pages and reusable blocks with their revisions and autosaves; media.
