@@ -55,6 +55,14 @@ final class PluginTest extends PHPUnit\Framework\TestCase
         $this->assertContains('Wpoa\Discovery', self::classesLoadedBy('/.well-known/oauth-authorization-server'));
     }
 
+    public function testSiteHealthLoadsOnlyForItsOwnRoutes(): void
+    {
+        $this->assertContains('Wpoa\Site_Health', self::classesLoadedBy('/wp-json/wp-oauth/v1/site-health/well-known'));
+        $this->assertNotContains('Wpoa\Site_Health', self::classesLoadedBy('/wp-json/wp-oauth/v1/token'));
+        $this->assertNotContains('Wpoa\Site_Health', self::classesLoadedBy('/wp-json/wp-oauth/v1/jwks'));
+        $this->assertNotContains('Wpoa\Extension_Artifact', self::classesLoadedBy('/wp-json/wp-oauth/v1/token'));
+    }
+
     public function testTheHookTableUsesTheAuthenticatorsPriorities(): void
     {
         $rows = [];

@@ -397,7 +397,7 @@ final class Site_Health {
 		return self::https_result(
 			array(
 				'home'             => home_url( '/' ),
-				'in_request'       => isset( $server['REQUEST_METHOD'] ) && ! wp_doing_cron() && 'cli' !== PHP_SAPI,
+				'in_request'       => isset( $server['REQUEST_METHOD'] ) && ! wp_doing_cron(),
 				'is_ssl'           => is_ssl(),
 				'forwarded_proto'  => isset( $server['HTTP_X_FORWARDED_PROTO'] ) ? strtolower( trim( (string) strtok( (string) $server['HTTP_X_FORWARDED_PROTO'], ',' ) ) ) : '',
 				'remote_addr'      => isset( $server['REMOTE_ADDR'] ) ? (string) $server['REMOTE_ADDR'] : '',
