@@ -88,6 +88,16 @@ final class Extension_Artifact {
 	}
 
 	/**
+	 * The php.ini line that loads the extension from a PHP's extension directory.
+	 *
+	 * @param string|null $extension_dir Default: the running PHP's (PHP_EXTENSION_DIR).
+	 * @return string e.g. `extension=/usr/lib/php/20220829/libwp_oauth.so`.
+	 */
+	public static function ini_line( ?string $extension_dir = null ): string {
+		return 'extension=' . rtrim( $extension_dir ?? (string) PHP_EXTENSION_DIR, '/' ) . '/libwp_oauth.so';
+	}
+
+	/**
 	 * Why no prebuilt artifact fits this PHP, as a stable code, or null when one does.
 	 *
 	 * @param string|null $minor PHP minor (default: the running PHP's).

@@ -366,7 +366,7 @@ final class Plugin {
 			esc_html__( 'WP OAuth is inactive.', 'wp-oauth' ),
 			esc_html( $problem ),
 			esc_html( $what ),
-			esc_html( 'extension=' . PHP_EXTENSION_DIR . '/libwp_oauth.so' ),
+			esc_html( Extension_Artifact::ini_line() ),
 			esc_html__( 'Check it with: php --ri wp_oauth. OAuth endpoints stay off until then; the rest of the site works as before.', 'wp-oauth' ),
 			esc_url( Extension_Artifact::HOST_GUIDE_URL ),
 			esc_html__( 'Host guide: installing the extension', 'wp-oauth' )

@@ -19,9 +19,9 @@ final class SiteHealthTest extends PHPUnit\Framework\TestCase
     private static $server;
 
     private const PHP82 = [
-        'minor' => '8.2', 'api' => '20220829', 'zts' => false, 'sapi' => 'fpm-fcgi',
+        'minor' => '8.2', 'api' => '20220829', 'zts' => false,
         'artifact' => 'wp-oauth-ext-0.1.0-php8.2-20220829.tar.gz', 'available' => true,
-        'arch' => 'x86_64', 'version' => '', 'configured' => [],
+        'arch' => 'x86_64', 'extension_dir' => '/usr/lib/php/20220829', 'version' => '', 'configured' => [],
     ];
 
     protected function setUp(): void

@@ -64,7 +64,7 @@ final class Site_Health {
 	 * @return array
 	 */
 	public function tests( $tests ) {
-		$tests                                    = is_array( $tests ) ? $tests : array();
+		$tests                                 = is_array( $tests ) ? $tests : array();
 		$tests['direct']['wp_oauth_extension'] = array(
 			'label' => __( 'WP OAuth PHP extension', 'wp-oauth' ),
 			'test'  => array( $this, 'test_extension' ),
@@ -212,15 +212,15 @@ final class Site_Health {
 		return self::extension_result(
 			Plugin::extension_problem_code(),
 			array(
-				'minor'      => Extension_Artifact::php_minor(),
-				'api'        => Extension_Artifact::php_api(),
-				'zts'        => (bool) PHP_ZTS,
-				'sapi'       => PHP_SAPI,
-				'artifact'   => Extension_Artifact::name(),
-				'available'  => null === Extension_Artifact::unavailable_reason(),
-				'arch'       => php_uname( 'm' ),
-				'version'    => function_exists( 'wp_oauth_version' ) ? (string) wp_oauth_version() : '',
-				'configured' => $configured,
+				'minor'         => Extension_Artifact::php_minor(),
+				'api'           => Extension_Artifact::php_api(),
+				'zts'           => (bool) PHP_ZTS,
+				'artifact'      => Extension_Artifact::name(),
+				'available'     => null === Extension_Artifact::unavailable_reason(),
+				'arch'          => php_uname( 'm' ),
+				'extension_dir' => (string) PHP_EXTENSION_DIR,
+				'version'       => function_exists( 'wp_oauth_version' ) ? (string) wp_oauth_version() : '',
+				'configured'    => $configured,
 			)
 		);
 	}
@@ -229,8 +229,8 @@ final class Site_Health {
 	 * Judges the extension's presence.
 	 *
 	 * @param string|null $problem Plugin::extension_problem_code(): null, `missing` or `too_old`.
-	 * @param array       $php     minor, api, zts, sapi, artifact (file name), available (bool),
-	 *                             arch, version (loaded extension's), configured (list of
+	 * @param array       $php     minor, api, zts, artifact (file name), available (bool),
+	 *                             arch, extension_dir, version (loaded extension's), configured (list of
 	 *                             {ini, path, built_for: {api, zts}|null}).
 	 * @return array Core's result shape.
 	 */
@@ -301,7 +301,7 @@ final class Site_Health {
 				)
 			);
 		}
-		$actions .= self::code( 'extension=' . ( '' !== $php['api'] ? '/usr/lib/php/' . $php['api'] : '/path/to' ) . '/libwp_oauth.so' );
+		$actions .= self::code( Extension_Artifact::ini_line( $php['extension_dir'] ) );
 		return self::result( $test, 'critical', __( 'The wp_oauth PHP extension is not loaded', 'wp-oauth' ), $description, $actions );
 	}
 
@@ -700,7 +700,8 @@ final class Site_Health {
 	}
 
 	/**
-	 * Names a callback and the file it comes from, or null for core's and WP OAuth's own.
+	 * Names a callback and the file it comes from, or null for WordPress's and WP OAuth's own
+	 * (by name, or by the file they are defined in).
 	 *
 	 * @param mixed $callback A hooked callable.
 	 * @return array{name:string, file:string}|null
@@ -733,9 +734,11 @@ final class Site_Health {
 				'file' => '',
 			);
 		}
-		$file = (string) $ref->getFileName();
-		if ( '' !== $file && 0 === strpos( wp_normalize_path( $file ), wp_normalize_path( WPOA_DIR ) . '/' ) ) {
-			return null;
+		$file = wp_normalize_path( (string) $ref->getFileName() );
+		foreach ( array( WPOA_DIR, ABSPATH . WPINC, ABSPATH . 'wp-admin' ) as $own ) {
+			if ( '' !== $file && 0 === strpos( $file, rtrim( wp_normalize_path( $own ), '/' ) . '/' ) ) {
+				return null; // WP OAuth's own hooks, or WordPress's.
+			}
 		}
 		return array(
 			'name' => $name,
