@@ -5,6 +5,7 @@
  *
  * @covers \Wpoa\Plugin
  * @covers \Wpoa\Autoloader
+ * @covers \Wpoa\Extension_Artifact
  */
 final class PluginTest extends PHPUnit\Framework\TestCase
 {
@@ -61,6 +62,31 @@ final class PluginTest extends PHPUnit\Framework\TestCase
         $this->assertNotContains('Wpoa\Site_Health', self::classesLoadedBy('/wp-json/wp-oauth/v1/token'));
         $this->assertNotContains('Wpoa\Site_Health', self::classesLoadedBy('/wp-json/wp-oauth/v1/jwks'));
         $this->assertNotContains('Wpoa\Extension_Artifact', self::classesLoadedBy('/wp-json/wp-oauth/v1/token'));
+    }
+
+    public function testWithoutTheExtensionTheNoticeNamesTheArtifactAndNothingIsTranslatedBeforeInit(): void
+    {
+        $site = wpoa_site();
+        // The CLI's own ini files without this run's `-d extension=…`: PHP as on the no-extension node.
+        $cmd = [PHP_BINARY, __DIR__ . '/fixtures/request-noext-notice.php', $site['run_dir'], (string) $site['port']];
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        proc_close($proc);
+        $this->assertSame(1, preg_match('/^WPOA-NOTICE (.*)$/m', $out, $m), "no report: $out $err");
+        $report = json_decode($m[1], true);
+        $this->assertFalse($report['extension_loaded'], 'the CLI must not load the extension from its own php.ini for this test');
+        $this->assertSame([], $report['early'], 'the plugin translates nothing before init (WordPress 6.7+ logs it)');
+
+        $phpinfo = (string) shell_exec(escapeshellarg(PHP_BINARY) . ' -n -i');
+        $this->assertSame(1, preg_match('/^PHP Extension => (\d{8})$/m', $phpinfo, $api));
+        $this->assertSame(1, preg_match('/^version = "([^"]+)"$/m', (string) file_get_contents($site['repo'] . '/Cargo.toml'), $version));
+        $minor = PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
+        $text = html_entity_decode(wp_strip_all_tags($report['html']), ENT_QUOTES);
+        $this->assertStringContainsString('WP OAuth is inactive. The wp_oauth PHP extension is not loaded.', $text);
+        $this->assertStringContainsString("Install wp-oauth-ext-{$version[1]}-php$minor-{$api[1]}.tar.gz (the build for PHP $minor on " . php_uname('m') . ')', $text);
+        $this->assertStringContainsString('extension=' . PHP_EXTENSION_DIR . '/libwp_oauth.so', $text);
+        $this->assertStringContainsString('href="https://github.com/wp-oauth/wp-oauth/blob/main/docs/host-guide.md#prebuilt-artifacts-one-per-php-minor"', $report['html']);
     }
 
     public function testTheHookTableUsesTheAuthenticatorsPriorities(): void
