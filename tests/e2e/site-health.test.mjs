@@ -84,6 +84,16 @@ test('node 1, set up as documented: every WP OAuth check passes on the Site Heal
   await screenshot(page, 'docs/screenshots/site-health.png');
 });
 
+test('the Info tab has a WP OAuth section with the extension and the artifact for this PHP', async () => {
+  const { page } = b;
+  await page.goto(url('/wp-admin/site-health.php?tab=debug'));
+  const trigger = page.locator('button[aria-controls="health-check-accordion-block-wp-oauth"]');
+  await trigger.click();
+  const text = await page.locator('#health-check-accordion-block-wp-oauth').textContent();
+  assert.ok(text.includes(ARTIFACT), text);
+  assert.ok(text.includes(`PHP ${phpMinor}, API ${phpApi}, NTS, x86_64`), text);
+});
+
 test('the routes of the checks: admin session and nonce only', async () => {
   const anonymous = await httpsFetch(url('/wp-json/wp-oauth/v1/site-health/authorization-header'), { headers: { authorization: PROBE } });
   assert.equal(anonymous.status, 401);

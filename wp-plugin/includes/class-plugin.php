@@ -114,6 +114,7 @@ final class Plugin {
 		require_once __DIR__ . '/class-autoloader.php';
 		Autoloader::register();
 		add_filter( 'site_status_tests', array( self::class, 'site_status_tests' ) );
+		add_filter( 'debug_information', array( self::class, 'debug_information' ) );
 		if ( null !== self::extension_problem_code() ) {
 			add_action( 'admin_notices', array( self::class, 'render_extension_notice' ) );
 			add_action( 'network_admin_notices', array( self::class, 'render_extension_notice' ) );
@@ -383,6 +384,16 @@ final class Plugin {
 	 */
 	public static function site_status_tests( $tests ) {
 		return self::component( Site_Health::class )->tests( $tests );
+	}
+
+	/**
+	 * `debug_information`: the "WP OAuth" section of Site Health's Info tab, loaded only there.
+	 *
+	 * @param array $info Core's sections.
+	 * @return array
+	 */
+	public static function debug_information( $info ) {
+		return self::component( Site_Health::class )->debug_information( $info );
 	}
 
 	/**

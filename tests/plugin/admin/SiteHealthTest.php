@@ -5,6 +5,7 @@
  *
  * @covers \Wpoa\Site_Health
  * @covers \Wpoa\Plugin::site_status_tests
+ * @covers \Wpoa\Plugin::debug_information
  */
 
 /** A stand-in for a JWT authentication plugin: hooked on determine_current_user. */
@@ -75,6 +76,19 @@ final class SiteHealthTest extends PHPUnit\Framework\TestCase
         }
         // Core's own tests are still there.
         $this->assertArrayHasKey('authorization_header', $tests['async']);
+    }
+
+    public function testTheInfoTabHasAWpOauthSection(): void
+    {
+        update_option('wpoa_trusted_proxies', ['10.0.0.5']);
+        $info = apply_filters('debug_information', []);
+        $this->assertSame('WP OAuth', $info['wp-oauth']['label']);
+        $f = array_map(static fn ($field) => $field['value'], $info['wp-oauth']['fields']);
+        $this->assertSame(wp_oauth_version(), $f['extension']);
+        $this->assertSame(\Wpoa\Extension_Artifact::name(), $f['artifact']);
+        $this->assertStringStartsWith('PHP ' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . ', API ', $f['php']);
+        $this->assertSame('10.0.0.5', $f['proxies']);
+        $this->assertSame(untrailingslashit(home_url()), $f['issuer']);
     }
 
     public function testTheRoutesAnswerOnlyThoseWhoMaySeeSiteHealth(): void

@@ -111,6 +111,61 @@ final class Site_Health {
 	}
 
 	/**
+	 * `debug_information`: a "WP OAuth" section on Site Health's Info tab (and in its "Copy site
+	 * info to clipboard" text), with what a support request needs about the extension.
+	 *
+	 * @param array $info Core's sections.
+	 * @return array
+	 */
+	public function debug_information( $info ) {
+		$info       = is_array( $info ) ? $info : array();
+		$configured = array();
+		foreach ( Extension_Artifact::configured() as $line ) {
+			$built        = Extension_Artifact::built_for( $line['path'] );
+			$configured[] = $line['ini'] . ': ' . $line['path'] . ( null !== $built ? ' (API ' . $built['api'] . ( $built['zts'] ? ', TS' : ', NTS' ) . ')' : '' );
+		}
+		$unavailable = Extension_Artifact::unavailable_reason();
+		$fields      = array(
+			'extension' => array(
+				'label' => __( 'wp_oauth extension', 'wp-oauth' ),
+				'value' => function_exists( 'wp_oauth_version' ) ? (string) wp_oauth_version() : __( 'not loaded', 'wp-oauth' ),
+				'debug' => function_exists( 'wp_oauth_version' ) ? (string) wp_oauth_version() : 'not loaded',
+			),
+			'released'  => array(
+				'label' => __( 'Extension released with this plugin', 'wp-oauth' ),
+				'value' => WPOA_EXTENSION_VERSION . ' (' . sprintf( /* translators: %s: version. */ __( 'works from %s', 'wp-oauth' ), WPOA_MIN_EXTENSION_VERSION ) . ')',
+			),
+			'php'       => array(
+				'label' => __( 'PHP it must be built for', 'wp-oauth' ),
+				'value' => 'PHP ' . Extension_Artifact::php_minor() . ', API ' . Extension_Artifact::php_api() . ', ' . ( PHP_ZTS ? 'TS' : 'NTS' ) . ', ' . php_uname( 'm' ),
+			),
+			'artifact'  => array(
+				'label' => __( 'Release artifact for this PHP', 'wp-oauth' ),
+				'value' => Extension_Artifact::name() . ( null !== $unavailable ? ' (' . __( 'not published: build from source', 'wp-oauth' ) . ')' : '' ),
+			),
+			'ini'       => array(
+				'label' => __( 'php.ini lines naming the extension', 'wp-oauth' ),
+				'value' => array() !== $configured ? implode( '; ', $configured ) : __( 'none', 'wp-oauth' ),
+			),
+			'proxies'   => array(
+				'label' => __( 'Trusted proxies', 'wp-oauth' ),
+				'value' => implode( ', ', array_map( 'strval', (array) apply_filters( 'wpoa_trusted_proxies', (array) get_option( 'wpoa_trusted_proxies', array() ) ) ) ),
+			),
+		);
+		if ( null === Plugin::extension_problem_code() ) {
+			$fields['issuer'] = array(
+				'label' => __( 'Issuer', 'wp-oauth' ),
+				'value' => Urls::issuer(),
+			);
+		}
+		$info['wp-oauth'] = array(
+			'label'  => __( 'WP OAuth', 'wp-oauth' ),
+			'fields' => $fields,
+		);
+		return $info;
+	}
+
+	/**
 	 * `rest_api_init`: the routes of the asynchronous tests. Only users who may see Site Health
 	 * (capability `view_site_health_checks`) may call them.
 	 */
