@@ -777,8 +777,9 @@ final class Site_Health {
 				$ref   = new \ReflectionMethod( $class, (string) $callback[1] );
 				$name  = $class . '::' . $callback[1] . '()';
 			} elseif ( is_string( $callback ) ) {
-				$ref  = new \ReflectionMethod( $callback );
-				$name = $callback . '()';
+				list( $class, $method ) = explode( '::', $callback, 2 );
+				$ref                    = new \ReflectionMethod( $class, $method );
+				$name                   = $callback . '()';
 			} else {
 				$ref  = new \ReflectionMethod( $callback, '__invoke' );
 				$name = get_class( $callback ) . '::__invoke()';
