@@ -2,7 +2,8 @@
 # Install what the build, the stack, the tests and the demo need on Debian 12 (run as root).
 # apache2-bin and libapache2-mod-php8.2 are for cell D of the test matrix (Apache + mod_php; only the
 # binaries: no system Apache is configured or started), mmdebstrap builds the Debian roots of cells
-# B and C (scripts/lib/matrix.sh).
+# B and C (scripts/lib/matrix.sh). redis-server and php8.2-redis are for the Redis object-cache mode
+# (scripts/lib/redis.sh, scripts/test-redis.sh).
 # Idempotent and quick when everything is there: no apt-get update unless a package is missing;
 # npm ci only when tests/e2e/node_modules is missing or older than the lockfile.
 set -euo pipefail
@@ -14,6 +15,7 @@ PACKAGES=(
   clang libclang-dev phpunit
   mariadb-server mariadb-client nginx
   apache2-bin libapache2-mod-php8.2 mmdebstrap
+  redis-server redis-tools php8.2-redis
   wordpress wordpress-theme-twentytwentythree
   chromium chromium-driver
   wrk openssl ca-certificates curl jq git make iproute2 procps
@@ -31,7 +33,7 @@ if (( ${#missing[@]} )); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; the stack runs its own private instances.
-  for svc in nginx mariadb php8.2-fpm; do
+  for svc in nginx mariadb php8.2-fpm redis-server; do
     if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
       systemctl stop "$svc" 2>/dev/null || true
     fi

@@ -2,6 +2,7 @@
 # Stop the local stack of $WPOA_RUN: signal every service at once (by PID file), then wait.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$REPO/scripts/lib/redis.sh"   # adds redis-server to SERVICES when it runs
 t0=$(now_ms)
 stack_lock
 pids=()

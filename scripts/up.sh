@@ -5,6 +5,8 @@
 # WPOA_WEB / WPOA_PHP, which put Apache (lib/apache.sh) in nginx's place or pick another PHP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# WPOA_OBJECT_CACHE=redis: a shared Redis object cache (redis-server + object-cache.php drop-in).
+source "$REPO/scripts/lib/redis.sh"
 
 t0=$(now_ms)
 stack_lock
@@ -16,7 +18,11 @@ if (( running == ${#SERVICES[@]} )); then
   if [ "$(cat "$RUN/port" 2>/dev/null)" != "$PORT" ]; then
     die "a stack is already running from $RUN on port $(cat "$RUN/port" 2>/dev/null); stop it (make down) or pick another WPOA_RUN"
   fi
-  if [ -f "$EXT_SRC" ] && ! cmp -s "$EXT_SRC" "$EXT_SO"; then
+  if [ "$(redis_mode_running)" != "$OBJECT_CACHE" ]; then
+    log "the stack runs with WPOA_OBJECT_CACHE='$(redis_mode_running)', wanted '$OBJECT_CACHE': restarting"
+    bash "$REPO/scripts/down.sh"
+    running=0
+  elif [ -f "$EXT_SRC" ] && ! cmp -s "$EXT_SRC" "$EXT_SO"; then
     log "the extension was rebuilt since the stack started: restarting to load it"
     bash "$REPO/scripts/down.sh"
     running=0
@@ -93,6 +99,7 @@ if [ ! -d "$RUN/mysql/mysql" ]; then
 fi
 launch_mariadbd
 db_launcher=$!
+redis_start || fail redis-server "$RUN/logs/redis.log"
 
 # ---- PHP ------------------------------------------------------------------------------------
 common_ini() {
@@ -373,6 +380,7 @@ add_action('rest_api_init', static function () {
 PHP
 # Test fixtures (an MCP server inside WordPress, the test-only CIMD loopback switch): their own file.
 cp "$REPO/tests/e2e/fixtures/wpoa-e2e-mu-plugin.php" "$WP_DIR/wp-content/mu-plugins/wpoa-e2e-mu-plugin.php"
+redis_install_dropin
 
 # ---- wait for the services ------------------------------------------------------------------
 db_ready() { kill -0 "$db_launcher" 2>/dev/null && [ -S "$DB_SOCK" ] && mariadb-admin --no-defaults -uroot --socket="$DB_SOCK" ping; }
@@ -426,6 +434,7 @@ jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_versi
          name: $dbname, test_name: $dbtest},
     users: $users[0].users
   }' > "$RUN/site.json.tmp" && mv "$RUN/site.json.tmp" "$RUN/site.json"
+redis_site_json
 
 # WordPress's own .htaccess for Apache (lib/apache.sh), written once per run dir.
 if [ "$WEB" != nginx ] && [ ! -s "$WP_DIR/.htaccess" ]; then
