@@ -77,8 +77,10 @@ final class Token_Issuer {
 		 */
 		$claims = (array) apply_filters( 'wpoa_access_token_claims', $claims );
 		$key    = Keys::current();
+		$token  = Crypto::jwt_encode( $claims, $key['jwk'], array( 'typ' => 'at+jwt' ) );
+		Grant_Repository::note_fresh_jti( $jti, $ttl );
 		return array(
-			'token'      => Crypto::jwt_encode( $claims, $key['jwk'], array( 'typ' => 'at+jwt' ) ),
+			'token'      => $token,
 			'jti'        => $jti,
 			'exp'        => $now + $ttl,
 			'expires_in' => $ttl,

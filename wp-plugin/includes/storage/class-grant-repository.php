@@ -20,11 +20,20 @@ defined( 'ABSPATH' ) || exit;
  * list (Revocation_List, an autoloaded option every revocation writes to) answers,
  * and bearer_state() — a single primary-key query — only runs when the list cannot
  * tell (missing, overflowed).
+ *
+ * The cache only ever holds copies: every revocation is written to its table first. Readers
+ * fill the cache with wp_cache_add() (only where nothing is cached), revocations overwrite
+ * the entry with the revoked state (wp_cache_set()), so a reader that read the row just before
+ * a revocation can never put its stale "active" copy over the revocation's. A lost cache
+ * (restart, eviction, outage) only means the next check reads the database again.
  */
 final class Grant_Repository {
 
 	/** Object cache group. */
 	const CACHE_GROUP = 'wpoa';
+
+	/** Seconds a grant state or jti entry stays in the object cache. */
+	const CACHE_TTL = HOUR_IN_SECONDS;
 
 	/**
 	 * Creates an active grant.
@@ -125,8 +134,10 @@ final class Grant_Repository {
 		);
 		$revoked = $row ? (bool) $row->jti_revoked : false;
 		if ( $persistent ) {
-			wp_cache_set( 'grant:' . $grant_id, $state, self::CACHE_GROUP, HOUR_IN_SECONDS );
-			wp_cache_set( 'jti:' . $jti, $revoked ? 1 : 0, self::CACHE_GROUP, HOUR_IN_SECONDS );
+			// add, not set: a revocation that landed since the query above has already written
+			// its state, and it must win over this read.
+			wp_cache_add( 'grant:' . $grant_id, $state, self::CACHE_GROUP, self::CACHE_TTL );
+			wp_cache_add( 'jti:' . $jti, $revoked ? 1 : 0, self::CACHE_GROUP, self::CACHE_TTL );
 		}
 		return array_merge( $state, array( 'jti_revoked' => $revoked ) );
 	}
@@ -143,7 +154,14 @@ final class Grant_Repository {
 		$t       = Schema::tables()['grants'];
 		$now     = time();
 		$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET status = 'revoked', revoked_reason = %s, revoked_at = %d, updated_at = %d WHERE id = %d AND status = 'active'", $reason, $now, $now, $grant_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		wp_cache_delete( 'grant:' . $grant_id, self::CACHE_GROUP );
+		if ( false === $changed ) {
+			// Not revoked in the database: the cache must not claim it was.
+			wp_cache_delete( 'grant:' . $grant_id, self::CACHE_GROUP );
+		} else {
+			// The row says revoked (now or before): so does every node's next check, without a
+			// query, and no reader's older copy can replace it (bearer_state() only adds).
+			wp_cache_set( 'grant:' . $grant_id, self::revoked_state(), self::CACHE_GROUP, self::CACHE_TTL );
+		}
 		if ( $changed ) {
 			// Seen by every node's next bearer check without a query of its own.
 			Revocation_List::add_grant( $grant_id );
@@ -156,6 +174,35 @@ final class Grant_Repository {
 			do_action( 'wpoa_grant_revoked', $grant_id, $reason );
 		}
 		return (bool) $changed;
+	}
+
+	/**
+	 * The cached state of a revoked (or missing) grant, as bearer_state() returns it.
+	 *
+	 * @return array{active:bool, user_id:int, client_id:string, last_used_at:int, expires_at:int}
+	 */
+	private static function revoked_state(): array {
+		return array(
+			'active'       => false,
+			'user_id'      => 0,
+			'client_id'    => '',
+			'last_used_at' => 0,
+			'expires_at'   => 0,
+		);
+	}
+
+	/**
+	 * Notes in the persistent object cache that a just-minted access token id is not
+	 * deny-listed (it is new: nothing can have revoked it), so the token's first bearer check
+	 * needs no query either. Without a persistent object cache it does nothing.
+	 *
+	 * @param string $jti Token id, fresh from Token_Issuer::access_token().
+	 * @param int    $ttl Seconds until the token expires.
+	 */
+	public static function note_fresh_jti( string $jti, int $ttl ): void {
+		if ( wp_using_ext_object_cache() ) {
+			wp_cache_add( 'jti:' . $jti, 0, self::CACHE_GROUP, max( 1, min( self::CACHE_TTL, $ttl + 2 * Keys::LEEWAY ) ) );
+		}
 	}
 
 	/**
@@ -211,8 +258,12 @@ final class Grant_Repository {
 	public static function revoke_jti( string $jti, int $grant_id, int $exp ): void {
 		global $wpdb;
 		$t = Schema::tables()['revoked_tokens'];
-		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$t} (jti, grant_id, expires_at) VALUES (%s, %d, %d)", $jti, $grant_id, $exp ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		wp_cache_delete( 'jti:' . $jti, self::CACHE_GROUP );
+		$stored = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$t} (jti, grant_id, expires_at) VALUES (%s, %d, %d)", $jti, $grant_id, $exp ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( false === $stored ) {
+			wp_cache_delete( 'jti:' . $jti, self::CACHE_GROUP );
+		} else {
+			wp_cache_set( 'jti:' . $jti, 1, self::CACHE_GROUP, self::CACHE_TTL );
+		}
 		Revocation_List::add_jti( $jti, $exp );
 		do_action( 'wpoa_access_token_revoked', $jti, $grant_id );
 	}
