@@ -4,7 +4,8 @@
 // - a revocation on one node is refused on the other on the very next request, and is never
 //   only in the cache;
 // - exactly one of 50 concurrent refreshes over both nodes wins;
-// - failed-secret counters (client lockout) are shared by the nodes, in Redis.
+// - failed-secret counters (client lockout) are shared by the nodes, in Redis, and exact under
+//   concurrency.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { dbQuery, health } from '../lib/site.mjs';
@@ -147,8 +148,24 @@ test('failed client secrets are counted across both nodes, in Redis: the 11th wr
     assert.equal(r.status, 429, `11th attempt on ${base}: ${r.text}`);
     assert.ok(Number(r.headers.get('retry-after')) > 0);
   }
-  // Shared through Redis, not the options table.
-  const keys = redis('--scan', '--pattern', `${site.redis.prefix}1:transient:wpoa_authfail_*`).split('\n').filter(Boolean);
+  // Shared through Redis (atomic counts of Failure_Counter), not the options table.
+  const keys = redis('--scan', '--pattern', `${site.redis.prefix}1:wpoa:fail:wpoa_authfail_*`).split('\n').filter(Boolean);
   assert.ok(keys.length >= 2, `counters in Redis: ${keys}`);
   assert.equal(dbQuery("SELECT COUNT(*) AS n FROM wp_options WHERE option_name LIKE '\\_transient\\_wpoa\\_authfail%'")[0].n, '0');
+});
+
+test('30 concurrent wrong secrets over both nodes: exactly 10 answered 401, the other 20 locked out (429)', async () => {
+  const conf = await registerClient({
+    client_name: 'E2E Redis concurrent lockout', redirect_uris: [loopbackRedirect()], token_endpoint_auth_method: 'client_secret_post',
+  });
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => post(nodes[i % 2], 'token', {
+    grant_type: 'refresh_token', client_id: conf.client_id, client_secret: `wrong-${i}`, refresh_token: 'x',
+  })));
+  const counts = {};
+  for (const r of results) counts[r.status] = (counts[r.status] || 0) + 1;
+  assert.deepEqual(counts, { 401: 10, 429: 20 }, 'the per client-and-address limit (10) holds under concurrency: no count is lost');
+  // The right secret is never refused, locked or not.
+  const ok = await post(site.node2_url, 'token', { grant_type: 'refresh_token', client_id: conf.client_id, client_secret: conf.client_secret, refresh_token: 'x' });
+  assert.equal(ok.status, 400, ok.text);
+  assert.equal(ok.body.error, 'invalid_grant', 'authenticated; only the refresh token is wrong');
 });

@@ -47,9 +47,9 @@ defined( 'ABSPATH' ) || exit;
  * request, against a throw-away hash when there is no stored one to check), so an attacker
  * behind a shared proxy or NAT cannot lock out anybody's correct credentials, and the lock
  * answers "wrong" no sooner than verification does. Failures from one address do not affect
- * other clients behind it. Counters are transients (shared by every PHP node through the
- * database or the object cache); a success does not reset them. Public clients (no secret)
- * are not counted. The address is REMOTE_ADDR (the direct peer).
+ * other clients behind it. Counters are Failure_Counter's (transients, or atomic counts in a
+ * persistent object cache: shared by every PHP node); a success does not reset them. Public
+ * clients (no secret) are not counted. The address is REMOTE_ADDR (the direct peer).
  */
 final class Client_Authenticator {
 
@@ -223,8 +223,7 @@ final class Client_Authenticator {
 			$reason = 'invalid_secret';
 		}
 		// The lock as it was before this attempt: the limit-th failure is still a 401.
-		$retry = self::retry_after( $creds['client_id'], $ip );
-		self::record_failure( $creds['client_id'], $ip, $reason );
+		$retry = self::record_failure( $creds['client_id'], $ip, $reason );
 		if ( $retry > 0 ) {
 			throw new OAuth_Error(
 				'invalid_client',
@@ -314,40 +313,37 @@ final class Client_Authenticator {
 	 */
 	public static function retry_after( string $client_id, string $ip ): int {
 		$limits = self::limits();
-		$now    = time();
-		$retry  = 0;
-		foreach ( self::counter_keys( $client_id, $ip ) as $kind => $key ) {
-			$c   = get_transient( $key );
-			$max = 'client_ip' === $kind ? $limits['per_client_ip'] : $limits['per_client'];
-			if ( is_array( $c ) && (int) ( $c['count'] ?? 0 ) >= $max ) {
-				$retry = max( $retry, (int) ( $c['start'] ?? 0 ) + $limits['window'] - $now, 1 );
-			}
-		}
-		return $retry;
+		return Failure_Counter::retry_after( self::counter_keys( $client_id, $ip ), self::maxima( $limits ), $limits['window'] );
 	}
 
 	/**
-	 * Counts one failed secret for the presented client_id and for it with this address.
+	 * The limit of each counter of counter_keys().
+	 *
+	 * @param array{per_client_ip:int, per_client:int, window:int} $limits From limits().
+	 * @return array<string,int>
+	 */
+	private static function maxima( array $limits ): array {
+		return array(
+			'client'    => $limits['per_client'],
+			'client_ip' => $limits['per_client_ip'],
+		);
+	}
+
+	/**
+	 * Counts one failed secret for the presented client_id and for it with this address, and
+	 * says whether it was one too many (Failure_Counter::record_and_check(): with a shared
+	 * object cache, of concurrent failures on any nodes exactly the allowed number get 401).
 	 *
 	 * @param string $client_id Client id as presented: unknown ids are counted like known ones,
 	 *                          so a lock does not tell which ids exist.
 	 * @param string $ip        Client address.
 	 * @param string $reason    `invalid_secret`, `unknown_client`, `wrong_method` or `expired_secret`.
+	 * @return int Seconds to wait (the answer is 429) when a count had already reached its limit
+	 *             before this failure, 0 (the answer is 401) otherwise.
 	 */
-	public static function record_failure( string $client_id, string $ip, string $reason ): void {
+	public static function record_failure( string $client_id, string $ip, string $reason ): int {
 		$limits = self::limits();
-		$now    = time();
-		foreach ( self::counter_keys( $client_id, $ip ) as $key ) {
-			$c = get_transient( $key );
-			if ( ! is_array( $c ) || (int) ( $c['start'] ?? 0 ) + $limits['window'] <= $now ) {
-				$c = array(
-					'count' => 0,
-					'start' => $now,
-				);
-			}
-			$c['count'] = (int) $c['count'] + 1;
-			set_transient( $key, $c, max( 1, (int) $c['start'] + $limits['window'] - $now ) );
-		}
+		$retry  = Failure_Counter::record_and_check( self::counter_keys( $client_id, $ip ), self::maxima( $limits ), $limits['window'] );
 		/**
 		 * Fires when a client fails to authenticate: a wrong, missing or expired secret, a secret
 		 * for an unknown client, or a known client using another method than it registered. The
@@ -358,6 +354,7 @@ final class Client_Authenticator {
 		 * @param string $reason    `invalid_secret`, `unknown_client`, `wrong_method` or `expired_secret`.
 		 */
 		do_action( 'wpoa_client_auth_failed', 'unknown_client' === $reason ? '' : $client_id, $ip, $reason );
+		return $retry;
 	}
 
 	/**
