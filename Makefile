@@ -24,6 +24,7 @@ up:
 down:
 	@bash scripts/down.sh
 	@bash scripts/down-cells.sh
+	@bash scripts/test-redis.sh --down
 
 demo: deps ext up
 	@bash scripts/demo.sh

@@ -2,7 +2,8 @@
 # make test: install what is missing, build the extension, run every suite in order against the
 # real stack, and end with one line "N passed, N failed". Exit status non-zero if anything failed.
 # Suites: rust (scripts/test-rust.sh), ext (scripts/test-ext.sh), plugin (PHPUnit), e2e (node --test),
-# python (scripts/test-python.sh): that is cell A of the test matrix (scripts/lib/matrix.sh). Then
+# python (scripts/test-python.sh), redis (scripts/test-redis.sh: its own stack with a Redis object
+# cache): that is cell A of the test matrix (scripts/lib/matrix.sh). Then
 # cells B, C and D (scripts/test-cell.sh) and, with every cell, the release artifacts (make dist,
 # checked by scripts/test-dist.sh).
 #   WPOA_CELLS="B"     run only these cells (any of A B C D, default A; "A B C D" for all); a cell that cannot run
@@ -99,6 +100,7 @@ if want_cell A; then
   suite plugin scripts/test-plugin.sh
   suite e2e    scripts/test-e2e.sh
   suite python scripts/test-python.sh
+  suite redis  scripts/test-redis.sh
   # Cell A's stack is not needed by the other cells: free its memory and CPU for them.
   if (( ! was_running )); then bash "$REPO/scripts/down.sh" >/dev/null 2>&1 || true; fi
 fi

@@ -88,6 +88,9 @@ fail() { # service log
   die "$1 did not start (log: $2)"
 }
 
+# ---- Redis, in WPOA_OBJECT_CACHE=redis mode (lib/redis.sh): first, so a failure leaves nothing behind
+redis_start || fail redis-server "$RUN/logs/redis.log"
+
 # ---- MariaDB --------------------------------------------------------------------------------
 db_fresh=0
 if [ ! -d "$RUN/mysql/mysql" ]; then
@@ -99,7 +102,6 @@ if [ ! -d "$RUN/mysql/mysql" ]; then
 fi
 launch_mariadbd
 db_launcher=$!
-redis_start || fail redis-server "$RUN/logs/redis.log"
 
 # ---- PHP ------------------------------------------------------------------------------------
 common_ini() {
