@@ -8,7 +8,7 @@
 //   concurrency.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { dbQuery, health } from '../lib/site.mjs';
+import { dbQuery, health, wpEvalJson } from '../lib/site.mjs';
 import { registerClient, loopbackRedirect } from '../lib/flow.mjs';
 import {
   site, nodes, redis, api, call, post, refresh, mintGrant, tokensFor, traced, newTraceId, oauthQueries, assertRedisStack,
@@ -168,4 +168,29 @@ test('30 concurrent wrong secrets over both nodes: exactly 10 answered 401, the 
   const ok = await post(site.node2_url, 'token', { grant_type: 'refresh_token', client_id: conf.client_id, client_secret: conf.client_secret, refresh_token: 'x' });
   assert.equal(ok.status, 400, ok.text);
   assert.equal(ok.body.error, 'invalid_grant', 'authenticated; only the refresh token is wrong');
+});
+
+test("a user's password change and deletion (in another PHP process) stop their tokens on both nodes at once", async () => {
+  const login = `redis${Date.now()}`;
+  const uid = wpEvalJson(`echo json_encode(wp_insert_user(['user_login' => '${login}', 'user_pass' => wp_generate_password(24), 'user_email' => '${login}@example.com', 'role' => 'author']));`);
+  assert.ok(Number.isInteger(uid) && uid > 0, `user created: ${uid}`);
+  const first = await tokensFor(client, site.url, uid);
+  const second = await tokensFor(client, site.node2_url, uid);
+  for (const base of nodes) {
+    assert.equal((await api(base, first.access_token)).status, 200);
+    assert.equal((await api(base, second.access_token)).status, 200);
+  }
+  // The change runs in the CLI (a third PHP process on the same Redis), as an admin screen would.
+  wpEvalJson(`wp_update_user(['ID' => ${uid}, 'user_pass' => wp_generate_password(24)]); echo json_encode(true);`);
+  for (const base of nodes) {
+    const r = await api(base, first.access_token);
+    assert.equal(r.status, 401, `${base} after the password change: ${r.text}`);
+  }
+  const fresh = await tokensFor(client, site.url, uid);
+  assert.equal((await api(site.node2_url, fresh.access_token)).status, 200, 'a grant made after the change works');
+  wpEvalJson(`require_once ABSPATH . 'wp-admin/includes/user.php'; echo json_encode(wp_delete_user(${uid}));`);
+  for (const base of nodes) {
+    const r = await api(base, fresh.access_token);
+    assert.equal(r.status, 401, `${base} after the user was deleted: ${r.text}`);
+  }
 });

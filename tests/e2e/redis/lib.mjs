@@ -66,9 +66,9 @@ export function post(base, path, form) {
 export const refresh = (base, client, token) => post(base, 'token', { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: token });
 
 /** A new grant of the author for the client and its first refresh token (as the consent screen makes them). */
-export function mintGrant(client, scope = 'read') {
+export function mintGrant(client, scope = 'read', userId = 0) {
   return wpEvalJson(`
-    $uid = get_user_by('login', base64_decode('${b64(site.users.author.login)}'))->ID;
+    $uid = ${Number(userId)} ?: get_user_by('login', base64_decode('${b64(site.users.author.login)}'))->ID;
     $cid = base64_decode('${b64(client.client_id)}');
     $g = \\Wpoa\\Grant_Repository::create($cid, $uid, '${scope}', \\Wpoa\\Urls::audience(), time());
     $row = \\Wpoa\\Grant_Repository::find($g);
@@ -77,8 +77,8 @@ export function mintGrant(client, scope = 'read') {
 }
 
 /** A grant with real tokens from the token endpoint: { grant_id, access_token, refresh_token }. */
-export async function tokensFor(client, base = site.url) {
-  const g = mintGrant(client);
+export async function tokensFor(client, base = site.url, userId = 0) {
+  const g = mintGrant(client, 'read', userId);
   const r = await refresh(base, client, g.refresh_token);
   assert.equal(r.status, 200, `refresh for a fresh grant: ${r.text}`);
   return { grant_id: g.grant_id, user_id: g.user_id, access_token: r.body.access_token, refresh_token: r.body.refresh_token };
