@@ -37,6 +37,10 @@ test('with a warm cache a bearer request makes no SQL query for OAuth, on either
   assert.ok(oauthQueries(coldTrace).some((q) => q.caller.includes('Wpoa\\Grant_Repository::bearer_state')),
     `the first check of a new grant reads it from the database: ${JSON.stringify(describeQueries(coldTrace), null, 1)}`);
 
+  // The entry the next checks read: in Redis, for at most an hour (Grant_Repository::cache_ttl()).
+  const ttl = Number(redis('TTL', `${site.redis.prefix}1:wpoa:grant:${tok.grant_id}`));
+  assert.ok(ttl > 3500 && ttl <= 3600, `grant state cached for an hour: TTL ${ttl}`);
+
   for (const base of [site.node2_url, site.url]) {
     const id = newTraceId();
     const warm = await api(base, tok.access_token, { trace: id });

@@ -128,4 +128,20 @@ final class GrantCacheTest extends PHPUnit\Framework\TestCase
         $this->assertFalse(wp_cache_get('grant:' . $grant->id, Grant_Repository::CACHE_GROUP), 'no copy either way: the next check reads the row');
         $this->assertTrue(Grant_Repository::bearer_state((int) $grant->id, 'x')['active']);
     }
+
+    public function testTheCacheLifetimeIsAnHourByDefaultAndAFilterBoundsIt(): void
+    {
+        $this->assertSame(3600, Grant_Repository::cache_ttl());
+        foreach ([300 => 300, 10 => 60, 10 ** 9 => 86400] as $asked => $got) {
+            $f = static function () use ($asked) {
+                return $asked;
+            };
+            add_filter('wpoa_grant_cache_ttl', $f);
+            try {
+                $this->assertSame($got, Grant_Repository::cache_ttl(), "asked {$asked}");
+            } finally {
+                remove_filter('wpoa_grant_cache_ttl', $f);
+            }
+        }
+    }
 }

@@ -32,8 +32,26 @@ final class Grant_Repository {
 	/** Object cache group. */
 	const CACHE_GROUP = 'wpoa';
 
-	/** Seconds a grant state or jti entry stays in the object cache. */
+	/** Default seconds a grant state or jti entry stays in the object cache (filter `wpoa_grant_cache_ttl`). */
 	const CACHE_TTL = HOUR_IN_SECONDS;
+
+	/**
+	 * Seconds a grant state or jti entry stays in the persistent object cache.
+	 *
+	 * @return int Seconds, 60 … 1 day (default CACHE_TTL).
+	 */
+	public static function cache_ttl(): int {
+		/**
+		 * Filters how long a grant's state and a token's jti entry stay in the persistent object
+		 * cache. Revocations overwrite the entry, so this does not delay them; it bounds how long a
+		 * cache that missed a revocation's write (an outage it came back from with its old
+		 * entries, without being flushed) can serve the old state, at the price of one grant query
+		 * per grant and lifetime.
+		 *
+		 * @param int $seconds Default 3600.
+		 */
+		return max( MINUTE_IN_SECONDS, min( DAY_IN_SECONDS, (int) apply_filters( 'wpoa_grant_cache_ttl', self::CACHE_TTL ) ) );
+	}
 
 	/**
 	 * Creates an active grant.
@@ -136,8 +154,8 @@ final class Grant_Repository {
 		if ( $persistent ) {
 			// add, not set: a revocation that landed since the query above has already written
 			// its state, and it must win over this read.
-			wp_cache_add( 'grant:' . $grant_id, $state, self::CACHE_GROUP, self::CACHE_TTL );
-			wp_cache_add( 'jti:' . $jti, $revoked ? 1 : 0, self::CACHE_GROUP, self::CACHE_TTL );
+			wp_cache_add( 'grant:' . $grant_id, $state, self::CACHE_GROUP, self::cache_ttl() );
+			wp_cache_add( 'jti:' . $jti, $revoked ? 1 : 0, self::CACHE_GROUP, self::cache_ttl() );
 		}
 		return array_merge( $state, array( 'jti_revoked' => $revoked ) );
 	}
@@ -160,7 +178,7 @@ final class Grant_Repository {
 		} else {
 			// The row says revoked (now or before): so does every node's next check, without a
 			// query, and no reader's older copy can replace it (bearer_state() only adds).
-			wp_cache_set( 'grant:' . $grant_id, self::revoked_state(), self::CACHE_GROUP, self::CACHE_TTL );
+			wp_cache_set( 'grant:' . $grant_id, self::revoked_state(), self::CACHE_GROUP, self::cache_ttl() );
 		}
 		if ( $changed ) {
 			// Seen by every node's next bearer check without a query of its own.
@@ -201,7 +219,7 @@ final class Grant_Repository {
 	 */
 	public static function note_fresh_jti( string $jti, int $ttl ): void {
 		if ( wp_using_ext_object_cache() ) {
-			wp_cache_add( 'jti:' . $jti, 0, self::CACHE_GROUP, max( 1, min( self::CACHE_TTL, $ttl + 2 * Keys::LEEWAY ) ) );
+			wp_cache_add( 'jti:' . $jti, 0, self::CACHE_GROUP, max( 1, min( self::cache_ttl(), $ttl + 2 * Keys::LEEWAY ) ) );
 		}
 	}
 
@@ -262,7 +280,7 @@ final class Grant_Repository {
 		if ( false === $stored ) {
 			wp_cache_delete( 'jti:' . $jti, self::CACHE_GROUP );
 		} else {
-			wp_cache_set( 'jti:' . $jti, 1, self::CACHE_GROUP, self::CACHE_TTL );
+			wp_cache_set( 'jti:' . $jti, 1, self::CACHE_GROUP, self::cache_ttl() );
 		}
 		Revocation_List::add_jti( $jti, $exp );
 		do_action( 'wpoa_access_token_revoked', $jti, $grant_id );
