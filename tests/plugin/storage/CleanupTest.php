@@ -129,6 +129,39 @@ final class CleanupTest extends PHPUnit\Framework\TestCase
         $this->assertSame(0, self::rows('codes', 'id = %d', $codeId));
     }
 
+    public function testEndedGrantsAreFoundThroughTheirOwnIndexes(): void
+    {
+        // Schema 5: without these the search for ended grants read every grant on every run.
+        global $wpdb;
+        $t = Schema::tables()['grants'];
+        $indexes = [];
+        foreach ((array) $wpdb->get_results("SHOW INDEX FROM {$t}") as $row) {
+            $indexes[$row->Key_name][(int) $row->Seq_in_index] = $row->Column_name;
+        }
+        $this->assertSame([1 => 'expires_at'], $indexes['expires_at'] ?? null);
+        $this->assertSame([1 => 'revoked_at'], $indexes['revoked_at'] ?? null);
+
+        // One of each kind, one per call: both are found, the active grant is kept.
+        $now = time();
+        $client = self::makeClient();
+        $user = wpoa_user('author')->ID;
+        $expired = self::makeGrant($client, $user);
+        self::setRow('grants', (int) $expired->id, ['expires_at' => $now - 40 * DAY_IN_SECONDS]);
+        $revoked = self::makeGrant($client, $user);
+        Grant_Repository::revoke((int) $revoked->id, 'user_revoked');
+        self::setRow('grants', (int) $revoked->id, ['revoked_at' => $now - 40 * DAY_IN_SECONDS]);
+        $active = self::makeGrant($client, $user);
+        $before = $now - 30 * DAY_IN_SECONDS;
+        $deleted = 0;
+        for ($i = 0; $i < 10 && (null !== Grant_Repository::find((int) $expired->id) || null !== Grant_Repository::find((int) $revoked->id)); $i++) {
+            $deleted += Grant_Repository::delete_ended($before, 1);
+        }
+        $this->assertNull(Grant_Repository::find((int) $expired->id));
+        $this->assertNull(Grant_Repository::find((int) $revoked->id));
+        $this->assertNotNull(Grant_Repository::find((int) $active->id));
+        $this->assertGreaterThanOrEqual(2, $deleted);
+    }
+
     public function testBatchesAreBounded(): void
     {
         $grant = self::makeGrant(self::makeClient(), wpoa_user('author')->ID);
