@@ -166,6 +166,7 @@ def sizes(phase):
 def shape(stmt):
     s = re.sub(r"'(?:[^'\\]|\\.)*'", "'?'", stmt)
     s = re.sub(r'\b\d+\b', 'N', s)
+    s = re.sub(r'N(,\s*N)+', 'N, …', s)
     return re.sub(r'\s+', ' ', s).strip()
 
 
@@ -236,7 +237,7 @@ def report():
              'as `admin` with a confidential client; "SQL" is the time MariaDB took for the plugin\'s own statements '
              '(`SAVEQUERIES`, `benches/scale/sql-log.php`). Background CPU: %s.' % (REPS, WARMUP, meta.get('load', '?')))
     L.append('')
-    L.append('| operation | empty: wall median (p90) ms | loaded: wall median (p90) ms | plugin statements | empty: plugin SQL ms | loaded: plugin SQL ms |')
+    L.append('| operation | empty: wall median (p90) ms | loaded: wall median (p90) ms | plugin statements, empty / loaded | empty: plugin SQL ms (median) | loaded: plugin SQL ms (median) |')
     L.append('|---|---|---|---|---|---|')
     for op in OPS:
         e, l = ph['empty']['requests'][op], ph['loaded']['requests'][op]
@@ -275,8 +276,9 @@ def report():
     sizes = ph['loaded']['sizes']
     for t, v in sizes.items():
         total += v['data'] + v['index']
-        per = (v['data'] + v['index']) / v['rows'] if v['rows'] else 0
-        L.append('| `%s` | %s | %.1f | %.1f | %s |' % (t, format(v['rows'], ','), v['data'] / 2**20, v['index'] / 2**20, '%.0f' % per if v['rows'] else '–'))
+        # Bytes per row only where the rows outweigh InnoDB's fixed minimum (a few 16 KB pages).
+        per = '%.0f' % ((v['data'] + v['index']) / v['rows']) if v['rows'] >= 10000 else '–'
+        L.append('| `%s` | %s | %.1f | %.1f | %s |' % (t, format(v['rows'], ','), v['data'] / 2**20, v['index'] / 2**20, per))
     g = sizes.get('wp_oauth_grants', {}).get('rows', 0)
     if g:
         L.append('')
@@ -290,7 +292,8 @@ def report():
     for x in data.get('explain', []):
         plans = '; '.join('%s: %s, %s, %s%s' % (p.get('table'), p.get('type'), p.get('key'), p.get('rows'),
                                                   (' (' + p['Extra'] + ')') if p.get('Extra') not in (None, 'NULL', '') else '') for p in x['plan'])
-        L.append('| %s | `%s` | %s |' % (x['op'], x['statement'].replace('|', '\\|')[:220], plans.replace('|', '\\|')))
+        stmt = re.sub(r'N(,\s*N)+', 'N, …', x['statement'])
+        L.append('| %s | `%s` | %s |' % (x['op'], stmt.replace('|', '\\|')[:220], plans.replace('|', '\\|')))
     md = '\n'.join(L) + '\n'
     with open(os.path.join(OUT, 'scale.md'), 'w') as f:
         f.write(md)
