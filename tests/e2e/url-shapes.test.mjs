@@ -100,6 +100,20 @@ test(`[${site.url_shape}] RFC 9728: the REST API's protected-resource metadata i
   const prm = await oauth.processResourceDiscoveryResponse(new URL(REST), res); // resource === REST exactly
   assert.deepEqual(prm.authorization_servers, [HOME]);
 
+  // An MCP server inside WordPress is a resource below the REST API: its document is at the origin
+  // root too, the site's path inserted (what MCP clients ask for). Plain permalinks have no paths below.
+  if (!shape.has('plain')) {
+    const mcp = new URL(`${REST}mcp/url-shape-server`);
+    const expectedUrl = `${ORIGIN}/.well-known/oauth-protected-resource${mcp.pathname}`;
+    let askedMcp;
+    const r = await oauth.resourceDiscoveryRequest(mcp, {
+      [oauth.customFetch]: (u, o) => { askedMcp = u; return undiciFetch(u, { ...o, dispatcher: agent }); },
+    });
+    assert.equal(askedMcp, expectedUrl);
+    const doc = await oauth.processResourceDiscoveryResponse(mcp, r);
+    assert.deepEqual(doc.authorization_servers, [HOME]);
+  }
+
   // A request without credentials learns the same URL from its challenge (RFC 9728 §5.1).
   const anon = await httpsFetch(route('wp/v2/users/me'));
   assert.equal(anon.status, 401);
