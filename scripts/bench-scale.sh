@@ -21,7 +21,7 @@ for v in GRANTS REFRESH REVOKED; do
 done
 SCALE_RUN=$RUN/scale
 SCALE_PORT=$(( PORT + 80 ))
-bad=$(fetch_safe_ports "$SCALE_PORT" "$((SCALE_PORT + 1))" "$((SCALE_PORT + 2))" "$((SCALE_PORT - 363))" "$((SCALE_PORT - 364))") \
+bad=$(fetch_safe_ports "$SCALE_PORT" "$((SCALE_PORT + 1))" "$((SCALE_PORT + 2))" "$((SCALE_PORT + 4))" "$((SCALE_PORT - 363))" "$((SCALE_PORT - 364))") \
   || die "the scale stack would use port $bad (WPOA_PORT+80): pick another WPOA_PORT"
 [ -f "$EXT_SRC" ] || bash "$REPO/scripts/build-ext.sh"
 command -v python3 >/dev/null || die "python3 not found; run: make deps"

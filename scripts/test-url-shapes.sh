@@ -12,7 +12,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 BASE_RUN=$RUN
 SHAPE_PORT=$(( PORT + 70 ))
-bad=$(fetch_safe_ports "$SHAPE_PORT" "$((SHAPE_PORT + 1))" "$((SHAPE_PORT + 2))" "$((SHAPE_PORT - 363))" "$((SHAPE_PORT - 364))") \
+bad=$(fetch_safe_ports "$SHAPE_PORT" "$((SHAPE_PORT + 1))" "$((SHAPE_PORT + 2))" "$((SHAPE_PORT + 4))" "$((SHAPE_PORT - 363))" "$((SHAPE_PORT - 364))") \
   || die "the URL-shape stacks would use port $bad (WPOA_PORT+70), which Node's fetch() refuses: pick another WPOA_PORT"
 [ -d "$REPO/tests/e2e/node_modules" ] || (cd "$REPO/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error) \
   || die "npm ci in tests/e2e failed"
