@@ -34,6 +34,7 @@ for shape in $shapes; do
   run=$BASE_RUN/url-$shape
   if ! WPOA_RUN=$run WPOA_PORT=$SHAPE_PORT WPOA_URL_SHAPE=$shape bash "$REPO/scripts/up.sh"; then
     echo "not ok - URL shape $shape: its stack did not start (see the reason above; logs in $run/logs)"
+    echo "# fail 1"   # counted by make test's summary (scripts/lib/counts.sh) like a failed test
     fail=$((fail + 1)); failed+=("$shape (stack)")
     stop_current
     continue

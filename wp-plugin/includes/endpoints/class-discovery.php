@@ -20,7 +20,8 @@ defined( 'ABSPATH' ) || exit;
  * - `/.well-known/oauth-authorization-server{issuer path}` (RFC 8414 §3.1, path inserted
  *   for a site in a sub-directory); the appended form `{issuer path}/.well-known/oauth-authorization-server`
  *   is served too, for clients that build it that way.
- * - `/.well-known/oauth-protected-resource{resource path}` (RFC 9728 §3.1) for every resource of
+ * - `/.well-known/oauth-protected-resource{resource path}[?{resource query}]` (RFC 9728 §3.1; the
+ *   query appears with plain permalinks, `…/index.php?rest_route=/`) for every resource of
  *   this site (Resources): the REST API root with and without its trailing slash, the site URL,
  *   and any URL below the REST root (an MCP server inside WordPress). Each document's `resource`
  *   is exactly the URL the well-known URL was derived from (§3.3). The bare
