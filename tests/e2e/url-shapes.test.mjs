@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetch as undiciFetch } from 'undici';
 import { site, agent, httpsFetch, launchBrowser } from './lib/site.mjs';
 import { fetchOpts, loopbackRedirect, authorize } from './lib/flow.mjs';
@@ -218,7 +220,14 @@ test(`[${site.url_shape}] the main job: consent in a browser, code, bearer REST 
 });
 
 test(`[${site.url_shape}] the origin root serves the sub-directory site's well-known documents and nothing else of it`, { skip: !shape.has('subdir') && 'not a sub-directory site' }, async () => {
-  // What docs/host-guide.md says the root must serve (its nginx snippet is in this stack).
+  // What docs/host-guide.md says the root must serve: its nginx snippet is the one in this stack.
+  const guide = readFileSync(join(site.repo, 'docs/host-guide.md'), 'utf8');
+  const section = guide.slice(guide.indexOf('### What the origin root must serve'));
+  const snippet = /```nginx\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(snippet, 'the host guide has the nginx snippet');
+  const squash = (t) => t.replace(/\s+/g, ' ').trim();
+  const conf = readFileSync(join(site.run_dir, 'nginx/nginx.conf'), 'utf8');
+  assert.ok(squash(conf).includes(squash(snippet)), 'the stack serves the root with the documented snippet');
   for (const url of [AS_METADATA, PRM, `${ORIGIN}/.well-known/oauth-protected-resource/blog`]) {
     const res = await httpsFetch(url);
     assert.equal(res.status, 200, url);
