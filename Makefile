@@ -7,10 +7,10 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps ext up down demo test bench soak dist
+.PHONY: help deps ext up down demo test bench bench-scale soak dist
 
 help:
-	@echo "make demo | make test | make up | make down | make ext | make deps | make dist | make bench | make soak"
+	@echo "make demo | make test | make up | make down | make ext | make deps | make dist | make bench | make bench-scale | make soak"
 
 deps:
 	@bash scripts/deps.sh
@@ -40,3 +40,6 @@ bench:
 
 soak:
 	@bash scripts/soak.sh
+
+bench-scale:
+	@bash scripts/bench-scale.sh

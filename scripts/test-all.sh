@@ -101,6 +101,7 @@ if want_cell A; then
   suite e2e    scripts/test-e2e.sh
   suite python scripts/test-python.sh
   suite redis  scripts/test-redis.sh
+  suite url-shapes scripts/test-url-shapes.sh
   # Cell A's stack is not needed by the other cells: free its memory and CPU for them.
   if (( ! was_running )); then bash "$REPO/scripts/down.sh" >/dev/null 2>&1 || true; fi
 fi

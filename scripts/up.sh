@@ -7,6 +7,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # WPOA_OBJECT_CACHE=redis: a shared Redis object cache (redis-server + object-cache.php drop-in).
 source "$REPO/scripts/lib/redis.sh"
+# WPOA_URL_SHAPE: where WordPress lives on the origin (sub-directory, own directory, plain
+# permalinks, REST prefix); sets SITE_URL, DOC_ROOT and the url_shape_* steps below.
+source "$REPO/scripts/lib/url-shapes.sh"
 
 t0=$(now_ms)
 stack_lock
@@ -171,7 +174,7 @@ nginx_server() { # listen-port tls(0/1) pool [stripped]
   server {
     listen 127.0.0.1:$1$tls;
     server_name localhost 127.0.0.1;
-    root $WP_DIR;
+    root $DOC_ROOT;
     index index.php index.html;
 NGX
   [ "$2" = 1 ] && cat <<NGX
@@ -180,9 +183,7 @@ NGX
     ssl_protocols TLSv1.2 TLSv1.3;
 NGX
   cat <<NGX
-    location / {
-      try_files \$uri \$uri/ /index.php?\$args;
-    }
+$(url_shape_nginx_locations)
 NGX
   [ -n "$stripped" ] && cat <<NGX
     location ^~ /.well-known/ { root $RUN/nginx/static; }
@@ -268,6 +269,7 @@ fi
 # Apache's workers are www-data: hand them what mod_php writes (lib/apache.sh), now that it exists.
 [ "$WEB" = nginx ] || apache_prepare
 ln -sfn "$REPO/wp-plugin" "$WP_DIR/wp-content/plugins/wp-oauth"
+url_shape_files
 if [ ! -s "$RUN/wp-salts.php" ]; then
   { echo "<?php"
     for k in AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT; do
@@ -289,7 +291,7 @@ global \$table_prefix;
 \$table_prefix = 'wp_';
 
 define('WP_HOME', '$SITE_URL');
-define('WP_SITEURL', '$SITE_URL');
+define('WP_SITEURL', '$WP_SITEURL_VALUE');
 define('WP_ENVIRONMENT_TYPE', 'production');
 define('DISABLE_WP_CRON', true);
 define('WP_HTTP_BLOCK_EXTERNAL', true);
@@ -413,6 +415,7 @@ fi
 bash "$REPO/scripts/wp-setup.sh" "$DB_NAME" > "$RUN/users.json" 2> >(tee -a "$RUN/logs/wp-install.log" >&2) \
   || { tail_log "$RUN/logs/wp-install.log"; tail_log "$RUN/logs/php-error.log"; fail "WordPress install" "$RUN/logs/wp-debug.log"; }
 touch "$RUN/wp-installed"
+url_shape_options || fail "the URL shape's permalink setting" "$RUN/logs/wp-debug.log"
 
 # ---- site.json for tests and the demo -----------------------------------------------------------
 # php_cli: how the tests run PHP inside this stack's WordPress (a cell in a Debian root sets
@@ -423,12 +426,13 @@ fallback_url=null; [ "$WEB" = nginx ] || fallback_url="\"https://localhost:$FALL
 stripped_url=null; [ "$WEB" = nginx ] && stripped_url="\"https://localhost:$STRIPPED_PORT\""
 jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_version" --arg phpv "$php_version" \
   --argjson fallback_url "$fallback_url" --argjson stripped_url "$stripped_url" \
+  --arg shape "$URL_SHAPE" --arg wp_site_url "$WP_SITEURL_VALUE" --arg origin "$ORIGIN_URL" \
   --arg url "$SITE_URL" --arg http_url "$HTTP_URL" --arg redirect_url "$REDIRECT_URL" --arg node2_url "$NODE2_URL" \
   --arg noext_url "$NOEXT_URL" --arg ca "$CA_CERT" --arg run "$RUN" --arg repo "$REPO" \
   --arg sock "$DB_SOCK" --argjson dbport "$DB_PORT" --arg dbuser "$DB_USER" --arg dbpass "$DB_PASSWORD" \
   --arg dbname "$DB_NAME" --arg dbtest "$DB_TEST_NAME" --arg wp "$WP_DIR" --arg ext "$EXT_SO" \
   --argjson port "$PORT" --slurpfile users "$RUN/users.json" '{
-    url: $url, http_url: $http_url, https_redirect_url: $redirect_url, node2_url: $node2_url, noext_url: $noext_url,
+    url: $url, url_shape: $shape, wp_site_url: $wp_site_url, origin: $origin, http_url: $http_url, https_redirect_url: $redirect_url, node2_url: $node2_url, noext_url: $noext_url,
     port: $port, ca_cert: $ca, run_dir: $run, repo: $repo, wp_path: $wp, ext_so: $ext,
     logs: ($run + "/logs"), php_cli: $php_cli, web: $web, wordpress_version: $wpv, php_version: $phpv,
     fallback_url: $fallback_url, stripped_url: $stripped_url,
@@ -446,8 +450,8 @@ fi
 # ---- end-to-end readiness: web server -> PHP (with the extension) -> WordPress ---------------
 health() { curl -sS --fail --max-time 5 --cacert "$CA_CERT" "$SITE_URL/wpoa-health.php"; }
 wait_until 15 "https health check" health || { tail_log "$web_log"; tail_log "$RUN/logs/php-fpm.log"; die "health check failed: $SITE_URL/wpoa-health.php"; }
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$CA_CERT" "$SITE_URL/wp-json/") || true
-[ "$code" = 200 ] || { tail_log "$RUN/logs/php-error.log"; tail_log "$RUN/logs/wp-debug.log"; die "GET $SITE_URL/wp-json/ answered $code"; }
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$CA_CERT" "$REST_ROOT_URL") || true
+[ "$code" = 200 ] || { tail_log "$RUN/logs/php-error.log"; tail_log "$RUN/logs/wp-debug.log"; die "GET $REST_ROOT_URL answered $code"; }
 
-log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, HTTP→HTTPS $REDIRECT_URL, MariaDB 127.0.0.1:$DB_PORT)"
+log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version, URL shape $URL_SHAPE): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, HTTP→HTTPS $REDIRECT_URL, MariaDB 127.0.0.1:$DB_PORT)"
 log "run dir $RUN, logs in $RUN/logs"

@@ -478,8 +478,15 @@ a persistent object cache:
 
 {notes}
 """
+    doc = doc.replace('\n\n\n', '\n\n')
+    # The last section, "Scale", comes from make bench-scale (benches/scale/splice.py): keep it.
+    if os.path.exists(DOC):
+        old = open(DOC).read()
+        i = old.find('\n## Scale\n')
+        if i >= 0:
+            doc = doc.rstrip('\n') + '\n' + old[i:]
     with open(DOC, 'w') as f:
-        f.write(doc.replace('\n\n\n', '\n\n'))
+        f.write(doc)
     print('[report] wrote %s%s' % (DOC, ' and ' + PNG if chart_ok else ''))
 
 

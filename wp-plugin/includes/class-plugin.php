@@ -34,8 +34,11 @@ final class Plugin {
 	/** Text domain of every string. */
 	const TEXT_DOMAIN = 'wp-oauth';
 
-	/** Version of the table definitions (Schema); bump it when they change. */
-	const SCHEMA_VERSION = 4;
+	/**
+	 * Version of the table definitions (Schema); bump it when they change. 5: grants indexed by
+	 * `expires_at` and `revoked_at`, so the hourly cleanup finds ended grants without a scan.
+	 */
+	const SCHEMA_VERSION = 5;
 
 	/** Option holding the installed schema version. */
 	const SCHEMA_OPTION = 'wpoa_db_version';

@@ -111,6 +111,30 @@ final class ResourcesTest extends PHPUnit\Framework\TestCase
         $this->assertSame(self::site() . '/.well-known/oauth-protected-resource' . self::MCP, \Wpoa\Resources::metadata_url(self::site() . self::MCP));
     }
 
+    public function testPlainPermalinksKeepTheQueryInTheMetadataUrl(): void
+    {
+        $plain = static fn () => '';
+        add_filter('pre_option_permalink_structure', $plain, 99);
+        try {
+            // Core's REST root without pretty permalinks; RFC 9728 §3.1 keeps its query.
+            $rest = self::site() . '/index.php?rest_route=/';
+            $this->assertSame($rest, \Wpoa\Urls::audience());
+            $this->assertSame(self::site() . '/.well-known/oauth-protected-resource/index.php?rest_route=/', \Wpoa\Urls::protected_resource_metadata());
+            $path = '/.well-known/oauth-protected-resource/index.php';
+            $this->assertSame('resource', \Wpoa\Discovery::route_for_path($path, 'rest_route=/'));
+            [$status, , $body] = \Wpoa\Discovery::well_known_response('resource', 'GET', $path, 'rest_route=/');
+            $this->assertSame(200, $status);
+            $this->assertSame($rest, $body['resource']);
+            // Without the query, or with another one, the path names none of the site's resources.
+            $this->assertNotSame('resource', \Wpoa\Discovery::route_for_path($path));
+            $this->assertNotSame('resource', \Wpoa\Discovery::route_for_path($path, 'rest_route=/wp/v2/posts'));
+            $this->assertNotSame('resource', \Wpoa\Discovery::route_for_path('/.well-known/oauth-protected-resource', 'rest_route=/'));
+        } finally {
+            remove_filter('pre_option_permalink_structure', $plain, 99);
+            \Wpoa\Urls::forget();
+        }
+    }
+
     /** A token as the token endpoint makes it for a grant of $audience. */
     private function mint(string $audience): string
     {

@@ -21,6 +21,7 @@ final class CleanupTest extends PHPUnit\Framework\TestCase
     {
         remove_all_filters('wpoa_cleanup_batch_size');
         remove_all_filters('wpoa_cleanup_max_batches');
+        remove_all_filters('wpoa_cleanup_time_budget');
     }
 
     private static function rows(string $table, string $where, ...$args): int
@@ -129,6 +130,39 @@ final class CleanupTest extends PHPUnit\Framework\TestCase
         $this->assertSame(0, self::rows('codes', 'id = %d', $codeId));
     }
 
+    public function testEndedGrantsAreFoundThroughTheirOwnIndexes(): void
+    {
+        // Schema 5: without these the search for ended grants read every grant on every run.
+        global $wpdb;
+        $t = Schema::tables()['grants'];
+        $indexes = [];
+        foreach ((array) $wpdb->get_results("SHOW INDEX FROM {$t}") as $row) {
+            $indexes[$row->Key_name][(int) $row->Seq_in_index] = $row->Column_name;
+        }
+        $this->assertSame([1 => 'expires_at'], $indexes['expires_at'] ?? null);
+        $this->assertSame([1 => 'revoked_at'], $indexes['revoked_at'] ?? null);
+
+        // One of each kind, one per call: both are found, the active grant is kept.
+        $now = time();
+        $client = self::makeClient();
+        $user = wpoa_user('author')->ID;
+        $expired = self::makeGrant($client, $user);
+        self::setRow('grants', (int) $expired->id, ['expires_at' => $now - 40 * DAY_IN_SECONDS]);
+        $revoked = self::makeGrant($client, $user);
+        Grant_Repository::revoke((int) $revoked->id, 'user_revoked');
+        self::setRow('grants', (int) $revoked->id, ['revoked_at' => $now - 40 * DAY_IN_SECONDS]);
+        $active = self::makeGrant($client, $user);
+        $before = $now - 30 * DAY_IN_SECONDS;
+        $deleted = 0;
+        for ($i = 0; $i < 10 && (null !== Grant_Repository::find((int) $expired->id) || null !== Grant_Repository::find((int) $revoked->id)); $i++) {
+            $deleted += Grant_Repository::delete_ended($before, 1);
+        }
+        $this->assertNull(Grant_Repository::find((int) $expired->id));
+        $this->assertNull(Grant_Repository::find((int) $revoked->id));
+        $this->assertNotNull(Grant_Repository::find((int) $active->id));
+        $this->assertGreaterThanOrEqual(2, $deleted);
+    }
+
     public function testBatchesAreBounded(): void
     {
         $grant = self::makeGrant(self::makeClient(), wpoa_user('author')->ID);
@@ -147,6 +181,42 @@ final class CleanupTest extends PHPUnit\Framework\TestCase
         $this->assertSame(3, $remaining());
         $this->assertSame(3, Cleanup::run()['refresh_tokens'], '2 + 1: stops at a short batch');
         $this->assertSame(0, $remaining());
+    }
+
+    public function testTimeBudgetStopsNewBatchesButEveryKindGetsItsFirst(): void
+    {
+        $now = time();
+        $client = self::makeClient();
+        $user = wpoa_user('author')->ID;
+        $grant = self::makeGrant($client, $user);
+        $ids = [];
+        for ($i = 0; $i < 5; $i++) {
+            $ids[] = self::rtId(self::makeRefreshToken($grant));
+        }
+        global $wpdb;
+        $t = Schema::tables()['refresh_tokens'];
+        $wpdb->query("UPDATE {$t} SET expires_at = " . ($now - 3 * DAY_IN_SECONDS) . ' WHERE id IN (' . implode(',', $ids) . ')');
+        $ended = self::makeGrant($client, $user);
+        self::setRow('grants', (int) $ended->id, ['expires_at' => $now - 40 * DAY_IN_SECONDS]);
+
+        add_filter('wpoa_cleanup_batch_size', static fn () => 2);
+        // A batch that takes longer than the whole budget: only the first batch of each kind runs.
+        add_filter('wpoa_cleanup_time_budget', static fn () => 1);
+        add_filter('query', $q = static function ($sql) {
+            if (false !== strpos($sql, 'DELETE FROM') && false !== strpos($sql, 'oauth_refresh_tokens WHERE expires_at')) {
+                usleep(1100000);
+            }
+            return $sql;
+        });
+        try {
+            $counts = Cleanup::run($now);
+        } finally {
+            remove_filter('query', $q);
+            remove_all_filters('wpoa_cleanup_time_budget');
+        }
+        $this->assertSame(2, $counts['refresh_tokens'], 'one batch of 2, then the budget was spent');
+        $this->assertSame(3, self::rows('refresh_tokens', 'id IN (' . implode(',', $ids) . ')'));
+        $this->assertNull(Grant_Repository::find((int) $ended->id), 'a later kind still gets its first batch');
     }
 
     public function testCronCallWithoutArgumentsUsesTheClock(): void

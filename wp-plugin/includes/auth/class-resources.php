@@ -80,15 +80,18 @@ final class Resources {
 
 	/**
 	 * The resource a path-inserted protected-resource metadata URL describes (RFC 9728 §3.1):
-	 * `/.well-known/oauth-protected-resource{path}` describes `{origin}{path}`, which must be one
-	 * of this site's resources exactly as written (§3.3: the document's `resource` is identical
-	 * to the URL the client derived the well-known URL from). The bare well-known URL describes
-	 * the origin, which is a resource of this site only when the site lives at the domain root.
+	 * `/.well-known/oauth-protected-resource{path}[?{query}]` describes `{origin}{path}[?{query}]`,
+	 * which must be one of this site's resources exactly as written (§3.3: the document's
+	 * `resource` is identical to the URL the client derived the well-known URL from). A query
+	 * appears with plain permalinks, where the REST API is `{home}/index.php?rest_route=/`. The bare
+	 * well-known URL describes the origin, which is a resource of this site only when the site
+	 * lives at the domain root.
 	 *
-	 * @param string $path Request path (decoded, no query).
+	 * @param string $path  Request path (decoded, no query).
+	 * @param string $query The request's query string as received (without `?`), '' for none.
 	 * @return string|null The resource URL, or null when the path is none of ours.
 	 */
-	public static function for_metadata_path( string $path ): ?string {
+	public static function for_metadata_path( string $path, string $query = '' ): ?string {
 		if ( 0 !== strpos( $path, self::WELL_KNOWN ) ) {
 			return null;
 		}
@@ -97,6 +100,10 @@ final class Resources {
 			return null;
 		}
 		$origin = self::origin();
+		if ( '' !== $query ) {
+			$resource = $origin . ( '' === $inserted ? '/' : $inserted ) . '?' . $query;
+			return null !== self::audience_for( $resource ) ? $resource : null;
+		}
 		if ( '' === $inserted || '/' === $inserted ) {
 			return untrailingslashit( Urls::issuer() ) === $origin ? $origin : null;
 		}
@@ -106,14 +113,17 @@ final class Resources {
 
 	/**
 	 * The protected-resource metadata URL of a resource (RFC 9728 §3.1): the well-known path
-	 * inserted between the host and the resource's path, a trailing slash kept.
+	 * inserted between the host and the resource's path and query, a trailing slash kept, e.g.
+	 * `https://h/.well-known/oauth-protected-resource/blog/wp-json/`, or for plain permalinks
+	 * `https://h/.well-known/oauth-protected-resource/index.php?rest_route=/`.
 	 *
 	 * @param string $resource One of this site's resources.
 	 * @return string
 	 */
 	public static function metadata_url( string $resource ): string {
-		$path = (string) wp_parse_url( $resource, PHP_URL_PATH );
-		return self::origin() . self::WELL_KNOWN . ( '/' === $path ? '' : $path );
+		$path  = (string) wp_parse_url( $resource, PHP_URL_PATH );
+		$query = (string) wp_parse_url( $resource, PHP_URL_QUERY );
+		return self::origin() . self::WELL_KNOWN . ( '/' === $path ? '' : $path ) . ( '' === $query ? '' : '?' . $query );
 	}
 
 	/**

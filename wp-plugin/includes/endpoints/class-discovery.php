@@ -20,7 +20,8 @@ defined( 'ABSPATH' ) || exit;
  * - `/.well-known/oauth-authorization-server{issuer path}` (RFC 8414 §3.1, path inserted
  *   for a site in a sub-directory); the appended form `{issuer path}/.well-known/oauth-authorization-server`
  *   is served too, for clients that build it that way.
- * - `/.well-known/oauth-protected-resource{resource path}` (RFC 9728 §3.1) for every resource of
+ * - `/.well-known/oauth-protected-resource{resource path}[?{resource query}]` (RFC 9728 §3.1; the
+ *   query appears with plain permalinks, `…/index.php?rest_route=/`) for every resource of
  *   this site (Resources): the REST API root with and without its trailing slash, the site URL,
  *   and any URL below the REST root (an MCP server inside WordPress). Each document's `resource`
  *   is exactly the URL the well-known URL was derived from (§3.3). The bare
@@ -125,11 +126,13 @@ final class Discovery {
 	/**
 	 * Which document a request path asks for.
 	 *
-	 * @param string $path URL path (no query), e.g. `/.well-known/oauth-authorization-server/blog`.
+	 * @param string $path  URL path (no query), e.g. `/.well-known/oauth-authorization-server/blog`.
+	 * @param string $query The query string as received (without `?`): part of a protected
+	 *                      resource's identifier with plain permalinks (Resources::for_metadata_path()).
 	 * @return string|null `as` (authorization server), `resource`, `not_found` (one of our names
 	 *                     with a wrong suffix, or openid-configuration), or null (not ours).
 	 */
-	public static function route_for_path( string $path ): ?string {
+	public static function route_for_path( string $path, string $query = '' ): ?string {
 		$path = '/' . ltrim( $path, '/' );
 		if ( false === strpos( $path, '/.well-known/' ) ) {
 			return null;
@@ -140,7 +143,7 @@ final class Discovery {
 		if ( in_array( $path, $as_paths, true ) ) {
 			return 'as';
 		}
-		if ( null !== Resources::for_metadata_path( $path ) ) {
+		if ( null !== Resources::for_metadata_path( $path, $query ) ) {
 			return 'resource';
 		}
 		foreach ( array( 'oauth-authorization-server', 'oauth-protected-resource', 'openid-configuration' ) as $name ) {
@@ -157,12 +160,13 @@ final class Discovery {
 	public function serve_well_known(): void {
 		$uri   = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
 		$path  = (string) wp_parse_url( $uri, PHP_URL_PATH );
-		$route = self::route_for_path( rawurldecode( $path ) );
+		$query = (string) wp_parse_url( $uri, PHP_URL_QUERY );
+		$route = self::route_for_path( rawurldecode( $path ), $query );
 		if ( null === $route ) {
 			return;
 		}
 		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? strtoupper( (string) wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) : 'GET';
-		list( $status, $headers, $body ) = self::well_known_response( $route, $method, '/' . ltrim( rawurldecode( $path ), '/' ) );
+		list( $status, $headers, $body ) = self::well_known_response( $route, $method, '/' . ltrim( rawurldecode( $path ), '/' ), $query );
 		status_header( $status );
 		foreach ( $headers as $name => $value ) {
 			header( $name . ': ' . $value );
@@ -179,9 +183,10 @@ final class Discovery {
 	 * @param string $route  From route_for_path().
 	 * @param string $method HTTP method.
 	 * @param string $path   The decoded request path (names the resource of a `resource` route).
+	 * @param string $query  The query string as received (part of the resource with plain permalinks).
 	 * @return array{0:int, 1:array<string,string>, 2:array|null} Status, headers, JSON body.
 	 */
-	public static function well_known_response( string $route, string $method, string $path = '' ): array {
+	public static function well_known_response( string $route, string $method, string $path = '', string $query = '' ): array {
 		$cors = array(
 			'Access-Control-Allow-Origin'  => '*',
 			'Access-Control-Allow-Methods' => 'GET, HEAD, OPTIONS',
@@ -218,7 +223,7 @@ final class Discovery {
 				),
 			);
 		}
-		$body = 'as' === $route ? self::authorization_server_metadata() : self::protected_resource_metadata( Resources::for_metadata_path( $path ) );
+		$body = 'as' === $route ? self::authorization_server_metadata() : self::protected_resource_metadata( Resources::for_metadata_path( $path, $query ) );
 		return array( 200, array_merge( $json, $cors, array( 'Cache-Control' => 'public, max-age=' . self::METADATA_MAX_AGE ) ), $body );
 	}
 

@@ -13,7 +13,9 @@ defined( 'ABSPATH' ) || exit;
  * WP-Cron event `wpoa_cleanup`, hourly, scheduled on activation and on `admin_init`
  * when missing (unscheduled on deactivation by Plugin::deactivate()). Each run
  * deletes, in bounded batches (`LIMIT`, filter `wpoa_cleanup_batch_size`, default
- * 500 rows, at most `wpoa_cleanup_max_batches` = 20 batches per kind and run):
+ * 500 rows, at most `wpoa_cleanup_max_batches` = 20 batches per kind and run, and no new
+ * batch once the run has taken `wpoa_cleanup_time_budget` seconds, default 10, though every
+ * kind gets its first batch; what is left waits for the next run):
  *
  * - authorization codes expired more than an hour ago (Code_Repository::delete_expired());
  * - device authorization requests expired more than an hour ago (Device_Code_Repository::delete_expired());
@@ -67,6 +69,16 @@ final class Cleanup {
 		 * @param int $seconds Default 30 days.
 		 */
 		$retention = max( 0, (int) apply_filters( 'wpoa_cleanup_grant_retention', 30 * DAY_IN_SECONDS ) );
+		/**
+		 * Filters the time after which a run starts no new batch, in seconds (1 … 300). A run
+		 * takes about this long plus one batch per remaining kind: it stays well inside a cron
+		 * request's execution time even when a large backlog (10^4 ended grants carry ~10^5
+		 * refresh-token rows) meets a buffer pool smaller than the tables.
+		 *
+		 * @param int $seconds Default 10.
+		 */
+		$budget   = max( 1, min( 300, (int) apply_filters( 'wpoa_cleanup_time_budget', 10 ) ) );
+		$deadline = microtime( true ) + $budget;
 
 		$counts = array(
 			'codes'          => 0,
@@ -79,19 +91,19 @@ final class Cleanup {
 			'device_codes'   => 0,
 		);
 
-		$counts['codes']          = self::batched( $batches, $limit, static fn( $n ) => Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
-		$counts['device_codes']   = self::batched( $batches, $limit, static fn( $n ) => Device_Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
-		$counts['refresh_tokens'] = self::batched( $batches, $limit, static fn( $n ) => Refresh_Token_Repository::delete_expired( $now - DAY_IN_SECONDS, $n ) );
-		$counts['revoked_jtis']   = self::batched( $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
-		$counts['dpop_proofs']    = self::batched( $batches, $limit, static fn( $n ) => Dpop_Repository::delete_expired_proofs( $now, $n ) );
-		$counts['grants']         = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );
+		$counts['codes']          = self::batched( $deadline, $batches, $limit, static fn( $n ) => Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
+		$counts['device_codes']   = self::batched( $deadline, $batches, $limit, static fn( $n ) => Device_Code_Repository::delete_expired( $now - HOUR_IN_SECONDS, $n ) );
+		$counts['refresh_tokens'] = self::batched( $deadline, $batches, $limit, static fn( $n ) => Refresh_Token_Repository::delete_expired( $now - DAY_IN_SECONDS, $n ) );
+		$counts['revoked_jtis']   = self::batched( $deadline, $batches, $limit, static fn( $n ) => Grant_Repository::delete_expired_jtis( $now - Keys::LEEWAY, $n ) );
+		$counts['dpop_proofs']    = self::batched( $deadline, $batches, $limit, static fn( $n ) => Dpop_Repository::delete_expired_proofs( $now, $n ) );
+		$counts['grants']         = self::batched( $deadline, $batches, min( 1000, $limit ), static fn( $n ) => Grant_Repository::delete_ended( $now - $retention, $n ) );
 		// Entries of the recent-revocation list whose window passed (not counted: an option, not rows).
 		Revocation_List::prune( $now );
 
 		if ( method_exists( Client_Repository::class, 'delete_never_authorized' ) ) {
 			$ttl = method_exists( Client_Repository::class, 'abandoned_client_ttl' ) ? (int) Client_Repository::abandoned_client_ttl() : 7 * DAY_IN_SECONDS;
 			if ( $ttl > 0 ) {
-				$counts['clients'] = self::batched( $batches, min( 1000, $limit ), static fn( $n ) => Client_Repository::delete_never_authorized( $ttl, $n ) );
+				$counts['clients'] = self::batched( $deadline, $batches, min( 1000, $limit ), static fn( $n ) => Client_Repository::delete_never_authorized( $ttl, $n ) );
 			}
 		}
 
@@ -111,16 +123,21 @@ final class Cleanup {
 	}
 
 	/**
-	 * Calls `$delete( $limit )` until it deletes fewer than `$limit` rows or `$batches` calls were made.
+	 * Calls `$delete( $limit )` until it deletes fewer than `$limit` rows, `$batches` calls were
+	 * made, or the run's deadline passed (the first call is always made, so no kind starves).
 	 *
-	 * @param int      $batches Most calls.
-	 * @param int      $limit   Rows per call.
-	 * @param callable $delete  fn( int $limit ): int rows deleted.
+	 * @param float    $deadline microtime(true) after which no new call starts.
+	 * @param int      $batches  Most calls.
+	 * @param int      $limit    Rows per call.
+	 * @param callable $delete   fn( int $limit ): int rows deleted.
 	 * @return int Total rows deleted.
 	 */
-	private static function batched( int $batches, int $limit, callable $delete ): int {
+	private static function batched( float $deadline, int $batches, int $limit, callable $delete ): int {
 		$total = 0;
 		for ( $i = 0; $i < $batches; $i++ ) {
+			if ( $i > 0 && microtime( true ) >= $deadline ) {
+				break;
+			}
 			$n      = (int) $delete( $limit );
 			$total += $n;
 			if ( $n < $limit ) {

@@ -112,7 +112,9 @@ CREATE TABLE {$t['grants']} (
   PRIMARY KEY  (id),
   KEY user_client (user_id,client_id,status),
   KEY client_status (client_id,status),
-  KEY status_expires (status,expires_at)
+  KEY status_expires (status,expires_at),
+  KEY expires_at (expires_at),
+  KEY revoked_at (revoked_at)
 ) $collate;
 CREATE TABLE {$t['refresh_tokens']} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
