@@ -10,6 +10,7 @@ source "$REPO/scripts/lib/redis.sh"
 # WPOA_URL_SHAPE: where WordPress lives on the origin (sub-directory, own directory, plain
 # permalinks, REST prefix); sets SITE_URL, DOC_ROOT and the url_shape_* steps below.
 source "$REPO/scripts/lib/url-shapes.sh"
+source "$REPO/scripts/lib/multisite.sh"   # WPOA_MULTISITE: a network instead of a single site
 
 t0=$(now_ms)
 stack_lock
@@ -176,6 +177,7 @@ nginx_server() { # listen-port tls(0/1) pool [stripped]
     server_name localhost 127.0.0.1;
     root $DOC_ROOT;
     index index.php index.html;
+$(ms_nginx_rules)
 NGX
   [ "$2" = 1 ] && cat <<NGX
     ssl_certificate     $RUN/tls/server.pem;
@@ -289,9 +291,10 @@ require __DIR__ . '/../wp-salts.php';
 // 'global' keeps this right when WordPress is loaded from inside a function (PHPUnit bootstrap).
 global \$table_prefix;
 \$table_prefix = 'wp_';
-
-define('WP_HOME', '$SITE_URL');
-define('WP_SITEURL', '$WP_SITEURL_VALUE');
+$(ms_wp_config)
+// A network's sites have their own addresses (their home and siteurl options).
+defined('MULTISITE') || define('WP_HOME', '$SITE_URL');
+defined('MULTISITE') || define('WP_SITEURL', '$WP_SITEURL_VALUE');
 define('WP_ENVIRONMENT_TYPE', 'production');
 define('DISABLE_WP_CRON', true);
 define('WP_HTTP_BLOCK_EXTERNAL', true);
@@ -441,6 +444,7 @@ jq -n --arg php_cli "${WPOA_PHP_CLI:-php}" --arg web "$WEB" --arg wpv "$wp_versi
     users: $users[0].users
   }' > "$RUN/site.json.tmp" && mv "$RUN/site.json.tmp" "$RUN/site.json"
 redis_site_json
+ms_setup || fail "the multisite network" "$RUN/logs/wp-install.log"
 
 # WordPress's own .htaccess for Apache (lib/apache.sh), written once per run dir.
 if [ "$WEB" != nginx ] && [ ! -s "$WP_DIR/.htaccess" ]; then
