@@ -100,6 +100,10 @@ final class Plugin {
 		array( 'wpoa_cleanup', Cleanup::class, 'run', 10, 0, null, true ),
 		array( 'wpoa_activated', Cleanup::class, 'schedule', 10, 0, null, true ),
 		array( 'admin_init', Cleanup::class, 'schedule', 10, 0, null, true ),
+		// Multisite: a new site is installed, a deleted site's tables go with it (Network).
+		array( 'wp_initialize_site', Network::class, 'on_initialize_site', 200, 1, null, true ),
+		array( 'wpmu_drop_tables', Network::class, 'drop_tables', 10, 2, null, true ),
+		array( 'network_admin_menu', Admin_Network::class, 'add_page', 10, 1, null ),
 	);
 
 	/**
@@ -400,12 +404,26 @@ final class Plugin {
 	}
 
 	/**
-	 * Activation: creates or upgrades the tables and makes sure a signing key exists.
-	 * Without the extension only the tables are created; the key follows on first use.
+	 * Activation: creates or upgrades the tables and makes sure a signing key exists, on this
+	 * site or, when activated for a whole network, on every site of it (Network::each_site()).
+	 *
+	 * @param bool $network_wide Whether WordPress activates the plugin for the network.
 	 */
-	public static function activate(): void {
+	public static function activate( $network_wide = false ): void {
 		require_once __DIR__ . '/class-autoloader.php';
 		Autoloader::register();
+		if ( is_multisite() && $network_wide ) {
+			Network::each_site( array( self::class, 'install_site' ) );
+			return;
+		}
+		self::install_site();
+	}
+
+	/**
+	 * Installs the current site: tables, a signing key (only with the extension; otherwise the key
+	 * follows on first use) and the hourly cleanup (through `wpoa_activated`).
+	 */
+	public static function install_site(): void {
 		Schema::install();
 		if ( null === self::extension_problem_code() ) {
 			Keys::ensure_key();
@@ -414,9 +432,18 @@ final class Plugin {
 	}
 
 	/**
-	 * Deactivation keeps every table and option (uninstall.php removes them).
+	 * Deactivation keeps every table and option (uninstall.php removes them); it unschedules the
+	 * cleanup of this site, or of every site when deactivated for the network.
+	 *
+	 * @param bool $network_wide Whether WordPress deactivates the plugin for the network.
 	 */
-	public static function deactivate(): void {
+	public static function deactivate( $network_wide = false ): void {
+		if ( is_multisite() && $network_wide ) {
+			require_once __DIR__ . '/class-autoloader.php';
+			Autoloader::register();
+			Network::each_site( static fn() => wp_clear_scheduled_hook( 'wpoa_cleanup' ) );
+			return;
+		}
 		wp_clear_scheduled_hook( 'wpoa_cleanup' );
 	}
 

@@ -78,7 +78,7 @@ final class Admin_Service_Accounts {
 		}
 		$user_id = isset( $post['user_id'] ) ? (int) $post['user_id'] : 0;
 		$user    = $user_id > 0 ? get_userdata( $user_id ) : false;
-		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
+		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			return 'no_user';
 		}
 		$tokens = array_map( 'sanitize_key', (array) ( $post['scope'] ?? array() ) );

@@ -486,7 +486,8 @@ final class Bearer_Authenticator {
 	 * cannot tell does the grant row get read (Grant_Repository::bearer_state, one
 	 * primary-key query: active, same user and client, jti not revoked; with a
 	 * persistent object cache that state comes from the cache). Then the user
-	 * (exists, member of this site on multisite) and the password-change cut-off
+	 * (exists, belongs to this site on multisite: Network::user_belongs(); the site is
+	 * not archived, spam or deactivated: Network::site_is_open()) and the password-change cut-off
 	 * (user meta `wpoa_tokens_valid_after`, Unix seconds), both from the user data
 	 * any authenticated request loads.
 	 *
@@ -537,8 +538,12 @@ final class Bearer_Authenticator {
 		if ( ! $user instanceof \WP_User || ! $user->exists() ) {
 			throw self::invalid_token( 'user_missing', __( 'The access token is no longer valid.', 'wp-oauth' ), $claims );
 		}
-		if ( is_multisite() && ! is_user_member_of_blog( $user_id, get_current_blog_id() ) ) {
+		if ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) {
 			throw self::invalid_token( 'not_member', __( 'The access token is not valid for this site.', 'wp-oauth' ), $claims );
+		}
+		// Core lets super admins into an archived, spam or deactivated site; its tokens stay refused.
+		if ( is_multisite() && ! Network::site_is_open() ) {
+			throw self::invalid_token( 'site_suspended', __( 'This site is archived, suspended or deactivated.', 'wp-oauth' ), $claims );
 		}
 		$valid_after = (int) get_user_meta( $user_id, 'wpoa_tokens_valid_after', true );
 		if ( $valid_after > 0 && (int) $claims['iat'] < $valid_after ) {

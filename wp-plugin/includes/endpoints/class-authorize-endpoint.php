@@ -218,7 +218,7 @@ final class Authorize_Endpoint {
 		}
 
 		$user = get_userdata( $user_id );
-		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
+		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			return self::error_redirect( $redirect_uri, new OAuth_Error( 'access_denied', __( 'The user is not a member of this site.', 'wp-oauth' ) ), $state, null !== $decision );
 		}
 		/**

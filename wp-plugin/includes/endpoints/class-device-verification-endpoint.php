@@ -262,7 +262,7 @@ final class Device_Verification_Endpoint {
 	 */
 	private static function refusal( int $user_id, Client $client, string $scope ): ?array {
 		$user = get_userdata( $user_id );
-		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
+		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			return self::message( 'error', __( 'You are not a member of this site.', 'wp-oauth' ), 403 );
 		}
 		/** This filter is documented in includes/endpoints/class-authorize-endpoint.php */

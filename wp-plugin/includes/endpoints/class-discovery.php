@@ -155,6 +155,32 @@ final class Discovery {
 	}
 
 	/**
+	 * On a sub-directory network, the path-inserted well-known URL of a site's issuer or resource
+	 * (RFC 8414 §3.1, RFC 9728 §3.1: `https://host/.well-known/oauth-authorization-server/site2`)
+	 * reaches the site at the root of the host, which answers it for the site that the inserted
+	 * path names, when the plugin runs there and the site is open.
+	 *
+	 * @param string $path Decoded request path.
+	 * @return int|null The other site's ID, or null when the path names none.
+	 */
+	public static function network_site_for_path( string $path ): ?int {
+		if ( ! preg_match( '#^/\.well-known/(?:oauth-authorization-server|oauth-protected-resource)(/.+)$#', $path, $m ) ) {
+			return null;
+		}
+		$here = get_site();
+		$site = $here instanceof \WP_Site ? get_site_by_path( $here->domain, trailingslashit( $m[1] ) ) : false;
+		if ( ! $site instanceof \WP_Site || (int) $site->blog_id === get_current_blog_id() ) {
+			return null;
+		}
+		if ( '1' === (string) $site->archived || '1' === (string) $site->spam || '0' !== (string) $site->deleted ) {
+			return null;
+		}
+		$active = Network::network_active()
+			|| in_array( plugin_basename( WPOA_FILE ), (array) get_blog_option( (int) $site->blog_id, 'active_plugins', array() ), true );
+		return $active ? (int) $site->blog_id : null;
+	}
+
+	/**
 	 * `parse_request` handler: answers our well-known URLs and ends the request.
 	 */
 	public function serve_well_known(): void {
@@ -162,6 +188,14 @@ final class Discovery {
 		$path  = (string) wp_parse_url( $uri, PHP_URL_PATH );
 		$query = (string) wp_parse_url( $uri, PHP_URL_QUERY );
 		$route = self::route_for_path( rawurldecode( $path ), $query );
+		if ( ( null === $route || 'not_found' === $route ) && is_multisite() ) {
+			$site_id = self::network_site_for_path( '/' . ltrim( rawurldecode( $path ), '/' ) );
+			if ( null !== $site_id ) {
+				// The request ends below; the switch is not undone.
+				switch_to_blog( $site_id );
+				$route = self::route_for_path( rawurldecode( $path ), $query );
+			}
+		}
 		if ( null === $route ) {
 			return;
 		}

@@ -212,7 +212,7 @@ final class Introspection_Controller {
 		if ( ! $user ) {
 			return null;
 		}
-		if ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) {
+		if ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) {
 			return null;
 		}
 		if ( (int) get_user_meta( $user_id, 'wpoa_tokens_valid_after', true ) > $issued_at ) {

@@ -74,7 +74,7 @@ final class Grant_Client_Credentials implements Grant_Handler {
 			// A failed lookup is not a deleted user (nothing is revoked on a database error).
 			Storage_Unavailable::check();
 		}
-		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
+		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			throw new OAuth_Error( 'invalid_grant', __( 'The service account no longer has an account here.', 'wp-oauth' ) );
 		}
 		$access = Token_Issuer::access_token( $client->client_id, $user_id, $scope, (int) $grant->id, (string) $grant->audience, (int) $grant->auth_time, (int) $grant->expires_at );

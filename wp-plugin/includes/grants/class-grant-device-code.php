@@ -141,7 +141,7 @@ final class Grant_Device_Code implements Grant_Handler {
 			// A failed lookup is not a deleted user (nothing is revoked on a database error).
 			Storage_Unavailable::check();
 		}
-		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) ) {
+		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			throw new OAuth_Error( 'invalid_grant', __( 'The user who approved this device no longer has an account here.', 'wp-oauth' ) );
 		}
 		$scope     = (string) $row->scope;

@@ -161,7 +161,7 @@ final class Grant_Refresh_Token implements Grant_Handler {
 			Storage_Unavailable::check();
 			return 'user_deleted';
 		}
-		if ( is_multisite() && ! is_user_member_of_blog( $user_id ) ) {
+		if ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) {
 			return 'user_removed';
 		}
 		$valid_after = (int) get_user_meta( $user_id, 'wpoa_tokens_valid_after', true );

@@ -207,7 +207,7 @@ final class Grant_Token_Exchange implements Grant_Handler {
 				'reason' => is_wp_error( $result ) ? (string) $result->get_error_code() : 'not_checked',
 			);
 		}
-		if ( is_multisite() && ! is_user_member_of_blog( $result->ID ) ) {
+		if ( is_multisite() && ! Network::user_belongs( (int) $result->ID ) ) {
 			return array(
 				'user'   => null,
 				'item'   => null,
