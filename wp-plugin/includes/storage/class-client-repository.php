@@ -141,6 +141,18 @@ final class Client_Repository {
 	}
 
 	/**
+	 * Number of clients, or null when the query failed (the count is unknown, not zero).
+	 *
+	 * @return int|null
+	 */
+	public static function count_or_null(): ?int {
+		global $wpdb;
+		$t = Schema::tables()['clients'];
+		$n = $wpdb->get_var( "SELECT COUNT(*) FROM {$t}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- no input.
+		return null === $n || '' !== $wpdb->last_error ? null : (int) $n;
+	}
+
+	/**
 	 * Dynamically registered clients (registered_by = 0) that no user has ever
 	 * authorized and that are older than $older_than seconds, oldest first.
 	 * Clients added by an administrator are never listed here.

@@ -245,6 +245,19 @@ final class Grant_Repository {
 	}
 
 	/**
+	 * Number of grants that are active and not past their absolute expiry (index status_expires).
+	 *
+	 * @param int $now Unix seconds.
+	 * @return int|null Null when the query failed (the count is unknown, not zero).
+	 */
+	public static function count_active( int $now ): ?int {
+		global $wpdb;
+		$t = Schema::tables()['grants'];
+		$n = $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$t} WHERE status = 'active' AND expires_at > %d", $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return null === $n || '' !== $wpdb->last_error ? null : (int) $n;
+	}
+
+	/**
 	 * Revokes every active grant of a user.
 	 *
 	 * @param int    $user_id User.
