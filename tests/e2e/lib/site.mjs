@@ -26,6 +26,20 @@ function loadSite() {
  */
 export const site = loadSite();
 
+/**
+ * The sites of a network stack (WPOA_MULTISITE=subdir, scripts/lib/multisite.sh), from site.json:
+ * [{ id, path, url, name, members: { admin, author, subscriber } }], the main site first; [] on a
+ * single site.
+ */
+export const sites = site.sites || [];
+
+/** The network site whose path is `path` ('/', '/site2/'); throws when the stack has none. */
+export function networkSite(path) {
+  const found = sites.find((s) => s.path === path);
+  if (!found) throw new Error(`no network site ${path} in ${join(RUN, 'site.json')} (start the stack with WPOA_MULTISITE=subdir)`);
+  return found;
+}
+
 /** PEM text of the stack's local CA. */
 export const caCert = readFileSync(site.ca_cert, 'utf8');
 
@@ -148,10 +162,13 @@ export async function screenshot(page, path, opts = {}) {
 
 /**
  * Run PHP code inside the running site's WordPress (CLI, extension loaded) and return stdout.
- * If the code prints JSON, use wpEvalJson. dbName selects another database (e.g. wordpress_test).
+ * If the code prints JSON, use wpEvalJson. dbName selects another database (e.g. wordpress_test);
+ * blogId a site of a network stack.
  */
-export function wpEval(code, { dbName } = {}) {
+export function wpEval(code, { dbName, blogId } = {}) {
   const env = { ...process.env, WPOA_RUN: RUN };
+  // On a network: run the code switched to that site (its options and tables).
+  if (blogId) code = `switch_to_blog(${Number(blogId)});\n${code}`;
   if (dbName) env.WPOA_DB_NAME = dbName;
   // site.php_cli: the PHP that serves this stack (a matrix cell's PHP lives in a Debian root).
   return execFileSync(site.php_cli || 'php', [join(REPO, 'scripts/wp-eval.php'), code], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
