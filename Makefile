@@ -25,6 +25,8 @@ down:
 	@bash scripts/down.sh
 	@bash scripts/down-cells.sh
 	@bash scripts/test-redis.sh --down
+	@# the network stack of scripts/test-multisite.sh, if a killed run left it behind
+	@r=$${WPOA_RUN:-.run}/multisite; [ ! -d "$$r/pids" ] || WPOA_RUN="$$r" bash scripts/down.sh
 
 demo: deps ext up
 	@bash scripts/demo.sh

@@ -99,6 +99,7 @@ if want_cell A; then
   suite ext    scripts/test-ext.sh
   suite plugin scripts/test-plugin.sh
   suite e2e    scripts/test-e2e.sh
+  suite multisite scripts/test-multisite.sh
   suite python scripts/test-python.sh
   suite redis  scripts/test-redis.sh
   suite url-shapes scripts/test-url-shapes.sh
