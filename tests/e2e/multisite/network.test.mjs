@@ -190,6 +190,26 @@ test('a user removed from a site: their token there stops at once, their grants 
   assertInvalidToken(await me(site2, t2.access_token), 'token of a re-added user');
 });
 
+test('a password change on one site ends the user\'s grants on every site of the network', async () => {
+  const c1 = await registerAt(as1, 'Password app (main)');
+  const c2 = await registerAt(as2, 'Password app (site two)');
+  const t1 = mintAt(main, c1.client_id, 'subscriber');
+  const t2 = mintAt(site2, c2.client_id, 'subscriber');
+  assert.equal((await me(site2, t2.access_token)).status, 200);
+  await new Promise((r) => setTimeout(r, 1100)); // the cut-off is in whole seconds
+  const u = site.users.subscriber;
+  try {
+    wpEval(`wp_update_user(['ID' => ${u.id}, 'user_pass' => 'a-new-password-${Date.now()}']);`);
+  } finally {
+    wpEval(`wp_update_user(['ID' => ${u.id}, 'user_pass' => base64_decode('${b64(u.password)}')]);`);
+  }
+  for (const [s, t] of [[main, t1], [site2, t2]]) {
+    assertInvalidToken(await me(s, t.access_token), `${s.url}: token from before the change`);
+    const row = dbQuery(`SELECT status, revoked_reason FROM ${prefix(s)}oauth_grants WHERE id = ${t.grant_id}`)[0];
+    assert.deepEqual(row, { status: 'revoked', revoked_reason: 'password_changed' }, `${s.url}: grant`);
+  }
+});
+
 test('a super admin gets a code on a site they are not a member of, and scopes still narrow them', async () => {
   assert.equal(site3.members.admin, false);
   const client = await registerAt(as3, 'Super admin app');

@@ -10,8 +10,8 @@ namespace Wpoa;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Revokes a user's grants on this site (every access and refresh token with them)
- * when:
+ * Revokes a user's grants on this site (every access and refresh token with them;
+ * on a password change, on every site of a network the user is a member of) when:
  * - the password changes through wp_update_user() (profile screen, REST users
  *   endpoint, admin edit): `profile_update`, comparing the stored hash before/after;
  * - the password is reset through the "lost password" flow: `after_password_reset`;
@@ -114,6 +114,25 @@ final class User_Lifecycle {
 		}
 		$this->handled[ $user_id ] = $hash;
 		self::revoke_user( $user_id, 'password_changed', true );
+		if ( is_multisite() ) {
+			// The password is the network's: end the user's grants on every other site they are a
+			// member of too, where the plugin is installed (older tokens are refused everywhere by
+			// `wpoa_tokens_valid_after` already; this also ends the grants their profiles list).
+			$here = get_current_blog_id();
+			foreach ( array_keys( get_blogs_of_user( $user_id ) ) as $blog_id ) {
+				if ( (int) $blog_id === $here ) {
+					continue;
+				}
+				switch_to_blog( (int) $blog_id );
+				try {
+					if ( (int) get_option( Plugin::SCHEMA_OPTION, 0 ) > 0 ) {
+						self::revoke_user( $user_id, 'password_changed', false );
+					}
+				} finally {
+					restore_current_blog();
+				}
+			}
+		}
 	}
 
 	/**
