@@ -346,6 +346,11 @@ test('screens per site: profile "Authorized applications", OAuth Clients, and th
       assert.equal((await row.locator('td.wpoa-grants').innerText()).trim(), grants, `${s.url}: grants`);
     }
     await screenshot(admin.page, 'docs/screenshots/multisite-network-admin.png');
+    // The network's user screen belongs to no site: it lists no site's grants, it says where they are.
+    await admin.page.goto(`${main.url}/wp-admin/network/user-edit.php?user_id=${site.users.author.id}`);
+    const apps = admin.page.locator('#wpoa-authorized-apps');
+    assert.match(await apps.innerText(), /each site/i);
+    assert.equal(await apps.locator('tr[data-grant]').count(), 0);
   } finally {
     await admin.close();
   }

@@ -83,6 +83,15 @@ JS;
 		if ( ! $user instanceof \WP_User || ! current_user_can( 'edit_user', $user->ID ) ) {
 			return;
 		}
+		if ( is_network_admin() ) {
+			// The network's user screen belongs to no site: each site lists its own grants.
+			printf(
+				'<div id="wpoa-authorized-apps" class="wpoa-authorized-apps"><h2>%1$s</h2><p class="description">%2$s</p></div>',
+				esc_html__( 'Authorized applications', 'wp-oauth' ),
+				esc_html__( 'Each site of the network has its own authorized applications: they are listed, and can be revoked, on this user\'s profile on each site.', 'wp-oauth' )
+			);
+			return;
+		}
 		$grants = Grant_Repository::active_for_user( (int) $user->ID );
 		$format = get_option( 'date_format' ) . ' ' . get_option( 'time_format' );
 		?>
