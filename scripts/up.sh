@@ -78,7 +78,7 @@ if ! openssl x509 -checkend 86400 -noout -in "$RUN/tls/server.pem" >/dev/null 2>
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
       -out server.csr -subj "/CN=localhost" 2>/dev/null
     printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
-      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1" > server.ext
+      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1$(ms_cert_names)" > server.ext
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 397 \
       -extfile server.ext -out server.pem 2>/dev/null
     rm -f server.csr

@@ -1,21 +1,24 @@
 <?php
 /**
- * Turns the stack's WordPress into a sub-directory network and sets up its sites, from the PHP CLI
- * (there is no WP-CLI). Run by scripts/lib/multisite.sh (WPOA_MULTISITE=subdir).
+ * Turns the stack's WordPress into a network and sets up its sites, from the PHP CLI (there is no
+ * WP-CLI). Run by scripts/lib/multisite.sh.
  *
- *   WPOA_RUN=<run dir> WPOA_PORT=<port> php [-d extension=...] scripts/lib/multisite.php <phase>
+ *   WPOA_RUN=<run dir> WPOA_PORT=<port> WPOA_MULTISITE=subdir|subdomain php [-d extension=...] scripts/lib/multisite.php <phase>
  *
  * Phases (each in its own process: MULTISITE is decided when WordPress boots):
  *   convert  the single site becomes the main site of network 1 (install_network(),
  *            populate_network(): what Tools → Network Setup does); run with WPOA_MS_CONVERTING=1
- *   sites    (idempotent) creates /site2/ (owner admin; author and subscriber are members) and
- *            /site3/ (owner author; admin, a super admin, and subscriber are not members),
+ *   sites    (idempotent) creates site2 (owner admin; author and subscriber are members) and
+ *            site3 (owner author; admin, a super admin, and subscriber are not members) at
+ *            /site2/ and /site3/ (subdir) or site2.localhost and site3.localhost (subdomain),
  *            network-activates the plugin, and prints {mode, sites, network_admin_url} as JSON
  */
 
 $phase = $argv[1] ?? '';
 $run = getenv('WPOA_RUN') ?: dirname(__DIR__, 2) . '/.run';
 $port = getenv('WPOA_PORT') ?: '8443';
+$mode = getenv('WPOA_MULTISITE') ?: 'subdir';
+$subdomain = 'subdomain' === $mode;
 
 function wpoa_ms_fail(string $msg): void {
     fwrite(STDERR, "[multisite] ERROR: $msg\n");
@@ -52,8 +55,10 @@ if ($phase === 'convert') {
     if (!$admin) {
         wpoa_ms_fail('no admin user to make the network administrator');
     }
-    $result = populate_network(1, $domain, $admin->user_email, 'WP OAuth network', '/', false);
-    if (is_wp_error($result) && 'siteid_exists' !== $result->get_error_code()) {
+    $result = populate_network(1, $domain, $admin->user_email, 'WP OAuth network', '/', $subdomain);
+    // no_wildcard_dns: core's warning that it could not reach a random sub-domain over HTTP; the
+    // network is complete (*.localhost is the loopback address; outbound HTTP is blocked here).
+    if (is_wp_error($result) && !in_array($result->get_error_code(), ['siteid_exists', 'no_wildcard_dns'], true)) {
         wpoa_ms_fail('populate_network: ' . $result->get_error_message());
     }
     // Core's own .htaccess/nginx hints are the web server's business (scripts/lib/multisite.sh).
@@ -74,19 +79,21 @@ foreach (['admin', 'author', 'subscriber'] as $login) {
     $users[$login] = (int) $u->ID;
 }
 $wanted = [
-    ['path' => '/site2/', 'title' => 'Second site', 'owner' => 'admin', 'members' => ['author' => 'author', 'subscriber' => 'subscriber']],
-    ['path' => '/site3/', 'title' => 'Third site', 'owner' => 'author', 'members' => []],
+    ['name' => 'site2', 'title' => 'Second site', 'owner' => 'admin', 'members' => ['author' => 'author', 'subscriber' => 'subscriber']],
+    ['name' => 'site3', 'title' => 'Third site', 'owner' => 'author', 'members' => []],
 ];
 foreach ($wanted as $w) {
-    $id = get_blog_id_from_url($domain, $w['path']);
+    $site_domain = $subdomain ? "{$w['name']}.$domain" : $domain;
+    $site_path = $subdomain ? '/' : "/{$w['name']}/";
+    $id = get_blog_id_from_url($site_domain, $site_path);
     if (!$id) {
         $id = wp_insert_site([
-            'domain' => $domain, 'path' => $w['path'], 'title' => $w['title'],
+            'domain' => $site_domain, 'path' => $site_path, 'title' => $w['title'],
             'user_id' => $users[$w['owner']], 'network_id' => 1,
             'options' => ['permalink_structure' => '/%postname%/', 'timezone_string' => 'UTC'],
         ]);
         if (is_wp_error($id)) {
-            wpoa_ms_fail("site {$w['path']}: " . $id->get_error_message());
+            wpoa_ms_fail("site {$w['name']}: " . $id->get_error_message());
         }
         foreach ($w['members'] as $login => $role) {
             add_user_to_blog($id, $users[$login], $role);
@@ -114,6 +121,8 @@ foreach (get_sites(['number' => 100, 'orderby' => 'id']) as $s) {
     }
     $sites[] = [
         'id' => (int) $s->blog_id,
+        'slug' => 1 === (int) $s->blog_id ? 'main' : strtok($subdomain ? $s->domain : trim($s->path, '/'), '.'),
+        'domain' => $s->domain,
         'path' => $s->path,
         'url' => untrailingslashit(home_url()),
         'name' => get_option('blogname'),
@@ -122,7 +131,7 @@ foreach (get_sites(['number' => 100, 'orderby' => 'id']) as $s) {
     restore_current_blog();
 }
 echo json_encode([
-    'mode' => 'subdir',
+    'mode' => $mode,
     'sites' => $sites,
     'network_admin_url' => network_admin_url(),
     'super_admins' => get_super_admins(),

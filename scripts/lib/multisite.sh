@@ -1,15 +1,19 @@
 # shellcheck shell=bash
 # A WordPress multisite network in the local stack. Sourced by scripts/up.sh after lib/common.sh.
 #
-#   WPOA_MULTISITE  (unset)  a single site, as always
-#                   subdir   a sub-directory network: the main site at https://localhost:PORT/ and
-#                            the sites /site2/ and /site3/ (scripts/lib/multisite.php lists them)
+#   WPOA_MULTISITE  (unset)    a single site, as always
+#                   subdir     a sub-directory network: the main site at https://localhost:PORT/ and
+#                              the sites /site2/ and /site3/ (scripts/lib/multisite.php lists them)
+#                   subdomain  a sub-domain network: https://localhost:PORT/ and the sites
+#                              https://site2.localhost:PORT/ and https://site3.localhost:PORT/
+#                              (*.localhost is the loopback address: RFC 6761 §6.3; browsers resolve
+#                              it so, the tests' fetch() through tests/e2e/lib/site.mjs)
 #
 # Only node 1 (PORT) serves the network: WordPress finds a network's sites by host and path, and
-# the network's host is localhost:PORT. nginx only (the rewrite rules below); a sub-domain network
-# is not offered (see docs/host-guide.md, "Multisite").
+# the network's host is localhost:PORT. nginx only (the rewrite rules below).
 #
-# up.sh calls three functions:
+# up.sh calls four functions:
+#   ms_cert_names    more names for the TLS certificate (the sub-domain sites)
 #   ms_wp_config     PHP lines for wp-config.php (the network's constants, once it exists)
 #   ms_nginx_rules   nginx lines for each server block (sub-directory rewrites)
 #   ms_setup         after the single-site install: convert to a network (once), create the
@@ -17,8 +21,8 @@
 
 MULTISITE=${WPOA_MULTISITE:-}
 case $MULTISITE in
-  '' | subdir) ;;
-  *) die "WPOA_MULTISITE must be unset or 'subdir' (got '$MULTISITE')" ;;
+  '' | subdir | subdomain) ;;
+  *) die "WPOA_MULTISITE must be unset, 'subdir' or 'subdomain' (got '$MULTISITE')" ;;
 esac
 if [ -n "$MULTISITE" ] && [ "$WEB" != nginx ]; then
   die "WPOA_MULTISITE=$MULTISITE runs behind nginx only (WPOA_WEB=$WEB)"
@@ -26,25 +30,39 @@ fi
 # The marker that the network tables exist: before it, WordPress must boot as a single site.
 MS_MARKER=$RUN/multisite-network
 
+# The sub-domain sites the certificate names (the tests create site4 and may create a few more).
+MS_SUBDOMAINS=(site2 site3 site4 site5 site6)
+
+ms_cert_names() {
+  [ "$MULTISITE" = subdomain ] || return 0
+  local n
+  for n in "${MS_SUBDOMAINS[@]}"; do printf ',DNS:%s.localhost' "$n"; done
+}
+
 ms_wp_config() {
   [ -n "$MULTISITE" ] || return 0
+  local subdomain=false
+  [ "$MULTISITE" = subdomain ] && subdomain=true
   cat <<PHP
-// A sub-directory network (WPOA_MULTISITE=subdir, scripts/lib/multisite.sh); before the network
-// exists, and for the PHPUnit database, WordPress boots as a single site.
+// A network (WPOA_MULTISITE=$MULTISITE, scripts/lib/multisite.sh); before the network exists, and
+// for the PHPUnit database, WordPress boots as a single site.
 define('WP_ALLOW_MULTISITE', true);
 if (DB_NAME === '$DB_NAME' && is_file('$MS_MARKER') && !getenv('WPOA_MS_CONVERTING')) {
     define('MULTISITE', true);
-    define('SUBDOMAIN_INSTALL', false);
+    define('SUBDOMAIN_INSTALL', $subdomain);
     define('DOMAIN_CURRENT_SITE', 'localhost:$PORT');
     define('PATH_CURRENT_SITE', '/');
     define('SITE_ID_CURRENT_SITE', 1);
     define('BLOG_ID_CURRENT_SITE', 1);
-}
 PHP
+  # A sub-domain network shares its login cookie on ".<network domain>", here ".localhost:PORT":
+  # no valid cookie domain (a port), so browsers would drop the cookie. Each host keeps its own.
+  [ "$MULTISITE" = subdomain ] && echo "    define('COOKIE_DOMAIN', '');"
+  echo "}"
 }
 
 ms_nginx_rules() {
-  [ -n "$MULTISITE" ] || return 0
+  [ "$MULTISITE" = subdir ] || return 0
   # WordPress's sub-directory network rules: /site2/wp-admin/… and /site2/wp-login.php are the
   # core files, run for the site that the path names.
   cat <<'NGX'
@@ -59,17 +77,17 @@ NGX
 ms_php() { # phase: scripts/lib/multisite.php in the stack's WordPress (extension loaded)
   local args=()
   [ -f "$EXT_SO" ] && args=(-d "extension=$EXT_SO")
-  WPOA_RUN=$RUN WPOA_PORT=$PORT WPOA_DB_NAME=$DB_NAME php "${args[@]}" "$REPO/scripts/lib/multisite.php" "$@"
+  WPOA_RUN=$RUN WPOA_PORT=$PORT WPOA_DB_NAME=$DB_NAME WPOA_MULTISITE=$MULTISITE php "${args[@]}" "$REPO/scripts/lib/multisite.php" "$@"
 }
 
 ms_setup() {
   [ -n "$MULTISITE" ] || return 0
-  # The network's host has a port (localhost:PORT). Core strips the colon from a new site's domain
-  # (sanitize_user() in wp_normalize_site_data()); keep it for this host only.
+  # The network's hosts have a port (localhost:PORT, siteN.localhost:PORT). Core strips the colon
+  # from a new site's domain (sanitize_user() in wp_normalize_site_data()); keep it for these only.
   cat > "$WP_DIR/wp-content/mu-plugins/wpoa-multisite-stack.php" <<PHP
 <?php
 /* Plugin Name: WP OAuth local network (generated by scripts/lib/multisite.sh, not part of the project's plugin) */
-add_filter('sanitize_user', static fn(\$name, \$raw = '') => 'localhost:$PORT' === \$raw ? \$raw : \$name, 10, 2);
+add_filter('sanitize_user', static fn(\$name, \$raw = '') => is_string(\$raw) && preg_match('/^([a-z0-9-]+\\.)?localhost:$PORT\$/', \$raw) ? \$raw : \$name, 10, 2);
 PHP
   if [ ! -f "$MS_MARKER" ]; then
     WPOA_MS_CONVERTING=1 ms_php convert >> "$RUN/logs/wp-install.log" 2>&1 \

@@ -4,6 +4,7 @@ import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { tmpdir } from 'node:os';
+import { lookup as dnsLookup } from 'node:dns';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 
@@ -27,24 +28,36 @@ function loadSite() {
 export const site = loadSite();
 
 /**
- * The sites of a network stack (WPOA_MULTISITE=subdir, scripts/lib/multisite.sh), from site.json:
- * [{ id, path, url, name, members: { admin, author, subscriber } }], the main site first; [] on a
- * single site.
+ * The sites of a network stack (WPOA_MULTISITE=subdir|subdomain, scripts/lib/multisite.sh), from
+ * site.json: [{ id, slug ('main', 'site2', …), domain, path, url, name, members: { admin, author,
+ * subscriber } }], the main site first; [] on a single site. site.multisite names the kind.
  */
 export const sites = site.sites || [];
 
-/** The network site whose path is `path` ('/', '/site2/'); throws when the stack has none. */
-export function networkSite(path) {
-  const found = sites.find((s) => s.path === path);
-  if (!found) throw new Error(`no network site ${path} in ${join(RUN, 'site.json')} (start the stack with WPOA_MULTISITE=subdir)`);
+/** The network site named `slug` ('main', 'site2', 'site3'); throws when the stack has none. */
+export function networkSite(slug) {
+  const found = sites.find((s) => s.slug === slug);
+  if (!found) throw new Error(`no network site ${slug} in ${join(RUN, 'site.json')} (start the stack with WPOA_MULTISITE=subdir or subdomain)`);
   return found;
 }
 
 /** PEM text of the stack's local CA. */
 export const caCert = readFileSync(site.ca_cert, 'utf8');
 
+/**
+ * Name resolution for the stack: `*.localhost` is the loopback address (RFC 6761 §6.3), as browsers
+ * treat it; the system resolver may not know it (a sub-domain network: WPOA_MULTISITE=subdomain).
+ */
+function stackLookup(hostname, options, callback) {
+  if (typeof options === 'function') { callback = options; options = {}; }
+  if (/\.localhost$/i.test(hostname)) {
+    return options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
+  }
+  return dnsLookup(hostname, options, callback);
+}
+
 /** An undici Agent that trusts exactly the stack's CA (the scripts also set NODE_EXTRA_CA_CERTS). */
-export const agent = new Agent({ connect: { ca: caCert }, keepAliveTimeout: 1000 });
+export const agent = new Agent({ connect: { ca: caCert, lookup: stackLookup }, keepAliveTimeout: 1000 });
 
 /** Absolute URL on the site: url('/wp-json/') or url('/x', site.node2_url). */
 export function url(path = '/', base = site.url) {
