@@ -25,8 +25,9 @@ down:
 	@bash scripts/down.sh
 	@bash scripts/down-cells.sh
 	@bash scripts/test-redis.sh --down
-	@# the network stack of scripts/test-multisite.sh, if a killed run left it behind
-	@r=$${WPOA_RUN:-.run}/multisite; [ ! -d "$$r/pids" ] || WPOA_RUN="$$r" bash scripts/down.sh
+	@# the network stacks of scripts/test-multisite.sh, if a killed run left one behind
+	@for r in "$${WPOA_RUN:-.run}"/multisite "$${WPOA_RUN:-.run}"/multisite-subdomain; do \
+	  [ ! -d "$$r/pids" ] || WPOA_RUN="$$r" bash scripts/down.sh; done
 
 demo: deps ext up
 	@bash scripts/demo.sh
