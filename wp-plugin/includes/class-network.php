@@ -15,9 +15,9 @@ defined( 'ABSPATH' ) || exit;
  * own tables, `{$wpdb->prefix}oauth_*`), and its own hourly cleanup event (each site's WP-Cron).
  * Nothing of it is shared between sites; only users are (docs/decisions/multisite.md).
  *
- * - Network activation installs every existing site (`switch_to_blog`), a site created later
- *   is installed on `wp_initialize_site` while the plugin is network-active, and a deleted site's
- *   tables are dropped with core's (`wpmu_drop_tables`).
+ * - Network activation installs the existing sites (`switch_to_blog`; the first 100, the others
+ *   on their first request), a site created later is installed on `wp_initialize_site` while the
+ *   plugin is network-active, and a deleted site's tables are dropped with core's (`wpmu_drop_tables`).
  * - A user belongs to a site when they are a member of it or a super admin (the same rule as
  *   core's dashboard access, wp-admin/admin.php); only then do they get a code or a token, and
  *   their tokens work there only while that holds.
@@ -61,12 +61,14 @@ final class Network {
 	}
 
 	/**
-	 * Calls `$fn()` once for every site of the current network, switched to that site.
+	 * Calls `$fn()` once for every site of the current network (or the first `$limit`, by site
+	 * ID), switched to that site.
 	 *
-	 * @param callable $fn fn( int $site_id ): void.
+	 * @param callable $fn    fn( int $site_id ): void.
+	 * @param int      $limit Most sites to visit; 0 for all.
 	 * @return int Sites visited.
 	 */
-	public static function each_site( callable $fn ): int {
+	public static function each_site( callable $fn, int $limit = 0 ): int {
 		$visited = 0;
 		for ( $offset = 0; ; $offset += self::PAGE ) {
 			$ids = get_sites(
@@ -79,6 +81,9 @@ final class Network {
 				)
 			);
 			foreach ( $ids as $id ) {
+				if ( $limit > 0 && $visited >= $limit ) {
+					return $visited;
+				}
 				switch_to_blog( (int) $id );
 				try {
 					$fn( (int) $id );

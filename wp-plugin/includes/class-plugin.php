@@ -293,10 +293,15 @@ final class Plugin {
 	}
 
 	/**
-	 * Installs or upgrades the tables when the stored schema version is older (plugins_loaded).
+	 * Installs or upgrades the tables when the stored schema version is older (plugins_loaded). A
+	 * site never installed (a network activated on more sites than activation installs at once,
+	 * see activate()) gets everything activation gives: tables, key and cleanup event.
 	 */
 	public static function maybe_upgrade_schema(): void {
-		if ( (int) get_option( self::SCHEMA_OPTION, 0 ) < self::SCHEMA_VERSION ) {
+		$installed = (int) get_option( self::SCHEMA_OPTION, 0 );
+		if ( 0 === $installed ) {
+			self::install_site();
+		} elseif ( $installed < self::SCHEMA_VERSION ) {
 			Schema::install();
 		}
 	}
@@ -405,7 +410,10 @@ final class Plugin {
 
 	/**
 	 * Activation: creates or upgrades the tables and makes sure a signing key exists, on this
-	 * site or, when activated for a whole network, on every site of it (Network::each_site()).
+	 * site or, when activated for a whole network, on its sites (Network::each_site()): the
+	 * first `wpoa_network_activation_sites` of them (default 100, by site ID) at once, so that
+	 * activating a large network fits in one request; every other site installs itself on its
+	 * first request (maybe_upgrade_schema()).
 	 *
 	 * @param bool $network_wide Whether WordPress activates the plugin for the network.
 	 */
@@ -413,7 +421,13 @@ final class Plugin {
 		require_once __DIR__ . '/class-autoloader.php';
 		Autoloader::register();
 		if ( is_multisite() && $network_wide ) {
-			Network::each_site( array( self::class, 'install_site' ) );
+			/**
+			 * Filters how many sites network activation installs in its own request.
+			 *
+			 * @param int $sites Default 100.
+			 */
+			$limit = max( 1, (int) apply_filters( 'wpoa_network_activation_sites', 100 ) );
+			Network::each_site( array( self::class, 'install_site' ), $limit );
 			return;
 		}
 		self::install_site();
