@@ -179,7 +179,14 @@ CREATE TABLE {$t['dpop_proofs']} (
 		foreach ( self::tables() as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- our own table names.
 		}
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s", $wpdb->esc_like( 'wpoa_' ) . '%' ) );
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE %s", $wpdb->esc_like( 'wpoa_' ) . '%' ) );
+		// Through core's functions, not a bare DELETE: a persistent object cache must forget them too,
+		// or a later activation would find the old schema version (no tables made) and the old keys.
+		$like = $wpdb->esc_like( 'wpoa_' ) . '%';
+		foreach ( (array) $wpdb->get_col( $wpdb->prepare( "SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE %s", $like ) ) as $name ) {
+			delete_option( $name );
+		}
+		foreach ( (array) $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT meta_key FROM {$wpdb->usermeta} WHERE meta_key LIKE %s", $like ) ) as $key ) {
+			delete_metadata( 'user', 0, $key, '', true );
+		}
 	}
 }
