@@ -26,7 +26,7 @@ down:
 	@bash scripts/down-cells.sh
 	@bash scripts/test-redis.sh --down
 	@# the network stacks of scripts/test-multisite.sh, if a killed run left one behind
-	@for r in "$${WPOA_RUN:-.run}"/multisite "$${WPOA_RUN:-.run}"/multisite-subdomain; do \
+	@for r in "$${WPOA_RUN:-.run}"/multisite "$${WPOA_RUN:-.run}"/multisite-subdomain "$${WPOA_RUN:-.run}"/multisite-subdir-redis; do \
 	  [ ! -d "$$r/pids" ] || WPOA_RUN="$$r" bash scripts/down.sh; done
 
 demo: deps ext up
