@@ -94,7 +94,7 @@ function assertInvalidToken(res, what) {
 const oauthTables = (p) => dbQuery(`SHOW TABLES LIKE '${p.replace(/_/g, '\\_')}oauth\\_%'`).map((r) => Object.values(r)[0]);
 
 let as1; let as2; let as3;
-// One browser per user: the login cookie of a sub-directory network covers every site.
+// One browser per user: on a sub-directory network one login cookie covers every site.
 const browsers = {};
 async function browserFor(role) {
   browsers[role] ||= await launchBrowser();
