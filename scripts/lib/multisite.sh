@@ -27,6 +27,9 @@ esac
 if [ -n "$MULTISITE" ] && [ "$WEB" != nginx ]; then
   die "WPOA_MULTISITE=$MULTISITE runs behind nginx only (WPOA_WEB=$WEB)"
 fi
+if [ -n "$MULTISITE" ] && [ "${URL_SHAPE:-root}" != root ]; then
+  die "WPOA_MULTISITE=$MULTISITE needs the network at the origin's root (WPOA_URL_SHAPE=$URL_SHAPE)"
+fi
 # The marker that the network tables exist: before it, WordPress must boot as a single site.
 MS_MARKER=$RUN/multisite-network
 
