@@ -11,7 +11,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 ms_port=$((PORT + 50))
-bad=$(fetch_safe_ports "$ms_port" "$((ms_port + 1))" "$((ms_port + 2))" "$((ms_port - 363))" "$((ms_port - 364))") \
+bad=$(fetch_safe_ports "$ms_port" "$((ms_port + 1))" "$((ms_port + 2))" "$((ms_port + 4))" "$((ms_port - 363))" "$((ms_port - 364))") \
   || die "the multisite stack would use port $bad (WPOA_PORT+50), which Node's fetch() refuses: pick another WPOA_PORT"
 [ -d "$REPO/tests/e2e/node_modules" ] || (cd "$REPO/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 base_run=$RUN
