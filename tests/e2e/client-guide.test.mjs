@@ -144,6 +144,17 @@ test('client-guide.md shows the examples exactly as they are tested', () => {
   }
 });
 
+test('client-guide.md shows the authorization server metadata exactly as the site answers it', async () => {
+  const guide = readFileSync(join(REPO, 'docs/client-guide.md'), 'utf8');
+  const intro = guide.indexOf('The metadata (what the local test site answers');
+  assert.ok(intro >= 0, 'client-guide.md shows the metadata');
+  const start = guide.indexOf('```json\n', intro) + '```json\n'.length;
+  const shown = JSON.parse(guide.slice(start, guide.indexOf('\n```\n', start)).replaceAll('https://example.com', site.url));
+  const res = await fetch(`${site.url}/.well-known/oauth-authorization-server`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(shown, await res.json(), 'the metadata in client-guide.md differs from what the site answers');
+});
+
 test('host-guide.md documents every wpoa_ filter and action the plugin has', () => {
   const guide = readFileSync(join(REPO, 'docs/host-guide.md'), 'utf8');
   const php = execFileSync('grep', ['-rhoPz', "(apply_filters|do_action)\\(\\s*'wpoa_[a-z_]+'", join(REPO, 'wp-plugin')], { encoding: 'utf8' });

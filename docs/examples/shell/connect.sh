@@ -19,8 +19,10 @@ b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 # -f: fail on HTTP errors but still print the body (--fail-with-body), so OAuth errors are visible.
 http() { curl -sS --fail-with-body "$@"; }
 
-# 1. Authorization server metadata (RFC 8414 §3; the issuer is the site address).
-meta=$(http "$site/.well-known/oauth-authorization-server")
+# 1. Authorization server metadata (RFC 8414 §3; the issuer is the site address). For a site in a
+#    sub-directory the well-known part goes between the host and the path (§3.1).
+origin=$(sed -E 's#^(https?://[^/]+).*#\1#' <<<"$site")
+meta=$(http "$origin/.well-known/oauth-authorization-server${site#"$origin"}")
 issuer=$(jq -r .issuer <<<"$meta")
 [ "$issuer" = "$site" ] || { echo "metadata names issuer $issuer, expected $site" >&2; exit 1; }
 authorization_endpoint=$(jq -r .authorization_endpoint <<<"$meta")
