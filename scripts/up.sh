@@ -16,6 +16,8 @@ t0=$(now_ms)
 stack_lock
 
 # ---- already running? ---------------------------------------------------------------------
+# What the stack is started as: a running stack started otherwise is restarted, never reused.
+stack_mode="url_shape=$URL_SHAPE multisite=${MULTISITE:-no} object_cache=${OBJECT_CACHE:-none}"
 running=0
 for s in "${SERVICES[@]}"; do alive "$s" && running=$((running + 1)); done
 if (( running == ${#SERVICES[@]} )); then
@@ -24,6 +26,10 @@ if (( running == ${#SERVICES[@]} )); then
   fi
   if [ "$(redis_mode_running)" != "$OBJECT_CACHE" ]; then
     log "the stack runs with WPOA_OBJECT_CACHE='$(redis_mode_running)', wanted '$OBJECT_CACHE': restarting"
+    bash "$REPO/scripts/down.sh"
+    running=0
+  elif [ "$(cat "$RUN/stack-mode" 2>/dev/null)" != "$stack_mode" ]; then
+    log "the stack runs as '$(cat "$RUN/stack-mode" 2>/dev/null)', wanted '$stack_mode': restarting"
     bash "$REPO/scripts/down.sh"
     running=0
   elif [ -f "$EXT_SRC" ] && ! cmp -s "$EXT_SRC" "$EXT_SO"; then
@@ -57,6 +63,7 @@ done
 mkdir -p "$RUN"/{logs,pids,tls,tmp,php,php-noext,nginx/tmp,nginx/static/.well-known} "$SOCK_DIR"
 rm -f "$SOCK_DIR"/*.sock "$RUN"/pids/*.pid
 echo "$PORT" > "$RUN/port"
+echo "$stack_mode" > "$RUN/stack-mode"
 
 # The extension: copy it so a rebuild of target/ never disturbs running workers.
 if [ -f "$EXT_SRC" ]; then
@@ -457,5 +464,5 @@ wait_until 15 "https health check" health || { tail_log "$web_log"; tail_log "$R
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$CA_CERT" "$REST_ROOT_URL") || true
 [ "$code" = 200 ] || { tail_log "$RUN/logs/php-error.log"; tail_log "$RUN/logs/wp-debug.log"; die "GET $REST_ROOT_URL answered $code"; }
 
-log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version, URL shape $URL_SHAPE): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, HTTP→HTTPS $REDIRECT_URL, MariaDB 127.0.0.1:$DB_PORT)"
+log "up in $(( $(now_ms) - t0 )) ms ($WEB, PHP $php_version, WordPress $wp_version, $stack_mode): $SITE_URL  (node2 $NODE2_URL, no-extension $NOEXT_URL, plain HTTP $HTTP_URL, HTTP→HTTPS $REDIRECT_URL, MariaDB 127.0.0.1:$DB_PORT)"
 log "run dir $RUN, logs in $RUN/logs"
