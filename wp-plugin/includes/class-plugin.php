@@ -201,7 +201,7 @@ final class Plugin {
 	 * Whether the request carries what bearer authentication reads: an `Authorization` header
 	 * that names the Bearer or DPoP (RFC 9449 §7.1) scheme (alone or in a list), or an
 	 * `access_token` query parameter.
-	 * Reads the same sources as Bearer_Authenticator::authorization_header(), without loading it.
+	 * Reads the header where bearer authentication does (Authorization_Header::from_server()).
 	 *
 	 * @return bool
 	 */
@@ -210,20 +210,8 @@ final class Plugin {
 		if ( isset( $_GET['access_token'] ) ) {
 			return true;
 		}
-		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
-			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				return false !== stripos( $_SERVER[ $key ], 'bearer' ) || false !== stripos( $_SERVER[ $key ], 'dpop' );
-			}
-		}
-		if ( function_exists( 'getallheaders' ) ) {
-			$headers = getallheaders();
-			foreach ( is_array( $headers ) ? $headers : array() as $name => $value ) {
-				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) ) {
-					return false !== stripos( $value, 'bearer' ) || false !== stripos( $value, 'dpop' );
-				}
-			}
-		}
-		return false;
+		$header = Authorization_Header::from_server();
+		return null !== $header && ( false !== stripos( $header, 'bearer' ) || false !== stripos( $header, 'dpop' ) );
 	}
 
 	/**
