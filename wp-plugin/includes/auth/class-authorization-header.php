@@ -28,35 +28,15 @@ defined( 'ABSPATH' ) || exit;
 final class Authorization_Header {
 
 	/**
-	 * The header as the client sent it, from the first source that has it, or null.
-	 *
-	 * Sources, in order: `HTTP_AUTHORIZATION`, `REDIRECT_HTTP_AUTHORIZATION` (both unslashed:
-	 * wp_magic_quotes() slashes `$_SERVER`), then the raw request headers from
-	 * `getallheaders()` or `apache_request_headers()`, matched case-insensitively. An empty
-	 * value counts as absent.
+	 * The header of the HTTP request PHP is serving, from the first source that has it, or
+	 * null: `HTTP_AUTHORIZATION`, `REDIRECT_HTTP_AUTHORIZATION`, then `getallheaders()` /
+	 * `apache_request_headers()` (Plugin::authorization_header(), which reads them before any
+	 * component is loaded).
 	 *
 	 * @return string|null The raw header value (unparsed, may hold several credentials).
 	 */
 	public static function from_server(): ?string {
-		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
-			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				return wp_unslash( $_SERVER[ $key ] );
-			}
-		}
-		$headers = null;
-		if ( function_exists( 'getallheaders' ) ) {
-			$headers = getallheaders();
-		} elseif ( function_exists( 'apache_request_headers' ) ) {
-			$headers = apache_request_headers();
-		}
-		if ( is_array( $headers ) ) {
-			foreach ( $headers as $name => $value ) {
-				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) && '' !== $value ) {
-					return $value;
-				}
-			}
-		}
-		return null;
+		return Plugin::authorization_header();
 	}
 
 	/**
