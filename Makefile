@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test suite, print "N passed, N failed"
 #   make dist   release artifacts in dist/: the extension per PHP minor, the plugin zip, checksums
 # Instance settings (env): WPOA_RUN (run dir, default .run), WPOA_PORT (HTTPS base port, default 8443),
-# WPOA_CELLS (cells of the test matrix that make test runs, default "A"; "A B C D" for all; see README.md).
+# WPOA_CELLS (cells of the test matrix that make test runs, default "A B C D"; e.g. "A" or "B D"; see README.md).
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 

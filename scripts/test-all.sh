@@ -6,7 +6,7 @@
 # cache): that is cell A of the test matrix (scripts/lib/matrix.sh). Then
 # cells B, C and D (scripts/test-cell.sh) and, with every cell, the release artifacts (make dist,
 # checked by scripts/test-dist.sh).
-#   WPOA_CELLS="B"     run only these cells (any of A B C D, default A; "A B C D" for all); a cell that cannot run
+#   WPOA_CELLS="B"     run only these cells (any of A B C D; default all of them); a cell that cannot run
 #                      (its root could not be built, a package is missing) counts as failed.
 # Each suite's output is also in $WPOA_RUN/logs/<suite>.log.
 set -uo pipefail
@@ -16,8 +16,8 @@ t0=$(now_ms)
 mkdir -p "$RUN/logs"
 source "$REPO/scripts/lib/matrix.sh"
 
-# Default: cell A only, until cells B and C pass with the current plugin (see README.md).
-cells=${WPOA_CELLS:-A}
+# Default: every cell of the matrix (README.md); WPOA_CELLS=A for this machine's cell alone.
+cells=${WPOA_CELLS:-A B C D}
 cells=${cells//,/ }
 for c in $cells; do
   [[ " ${MATRIX_CELLS[*]} " == *" $c "* ]] || die "WPOA_CELLS: unknown cell '$c' (cells: ${MATRIX_CELLS[*]})"

@@ -115,6 +115,10 @@ apache_conf() {
   echo "DirectoryIndex index.php index.html"
   echo "Timeout 120"
   echo "KeepAlive On"
+  # As the stack's nginx (keepalive_timeout 65). Apache's default of 5 s equals the idle timeout of
+  # Node's global HTTP agent, so a reused connection could be closed by Apache just as a test sent
+  # its next request on it ("socket hang up").
+  echo "KeepAliveTimeout 65"
   echo "ServerTokens Prod"
   echo "ServerSignature Off"
   echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %O \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined"

@@ -135,6 +135,7 @@ test('MariaDB restarted mid-run: clean 503s during the outage, nothing issued un
   });
   await sleep(2000);
   const downAt = Date.now();
+  console.log('faults/db: stopping MariaDB on purpose: mariadb.log shows a shutdown and a restart, php-error.log "mysqli_real_connect(): (HY000/2002)" warnings while it is down (expected, see README.md: Logs)');
   await db('stop');
   await sleep(3000);
   await db('start');
@@ -182,6 +183,7 @@ test('without the drop-in WordPress answers 500 "Error establishing a database c
   const dropinBackup = readFileSync(DROPIN);
   unlinkSync(DROPIN);
   try {
+    console.log('faults/db: stopping MariaDB on purpose again, without the drop-in (expected log lines as above)');
     await db('stop');
     const r = await refresh(site.url, chain.refresh_token);
     assert.equal(r.status, 500);
@@ -232,6 +234,7 @@ test('php-fpm workers killed mid-request: no half-written grant, the rest keeps 
     }
   });
   let kills = 0;
+  console.log('faults/php-fpm: killing workers on purpose: php-fpm.log "child … exited on signal 9 (SIGKILL)", nginx-error.log "recv() failed (104: Connection reset by peer)" and 502s are expected (see README.md: Logs)');
   for (let i = 0; i < 8; i++) {
     await sleep(250);
     const pids = workerPids();

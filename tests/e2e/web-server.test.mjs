@@ -39,13 +39,9 @@ const EXPECTED = {
     fallback: [[G], 'apache2handler'],
   },
 };
-// Known gap of the plugin, reported to its maintainers: its client authentication (token,
-// revocation and introspection endpoints) reads the header through WordPress's REST request, which
-// knows HTTP_AUTHORIZATION and REDIRECT_HTTP_AUTHORIZATION but not getallheaders(), so
-// client_secret_basic fails where only getallheaders() has the header. Bearer tokens work there.
-const BASIC_TODO = {
-  'apache-modphp:fallback': 'client_secret_basic where only getallheaders() has the header (the plugin reads it through WP_REST_Request only)',
-};
+// Every credential in the header (bearer and DPoP tokens, client_secret_basic at the token,
+// revocation and introspection endpoints, the registration access token) is read from the same
+// sources, so each works on every node, the fallback ones included.
 const expected = EXPECTED[site.web || 'nginx'];
 const NODES = { node1: site.url, node2: site.node2_url };
 if (site.fallback_url) NODES.fallback = site.fallback_url;
@@ -102,8 +98,7 @@ for (const [node, base] of Object.entries(NODES)) {
     assert.match(bad.headers.get('www-authenticate') || '', /error="invalid_token"/);
   });
 
-  const todo = BASIC_TODO[`${site.web}:${node}`];
-  test(`${node}: client_secret_basic reaches the token endpoint`, { todo }, async () => {
+  test(`${node}: client_secret_basic reaches the token and revocation endpoints`, async () => {
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(confidential.client_id)}:${encodeURIComponent(confidential.client_secret)}`).toString('base64')}`;
     const res = await postJson(`${base}/wp-json/wp-oauth/v1/token`,
       { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: confidential.redirect_uris[0], code_verifier: 'v'.repeat(43) },
@@ -111,6 +106,23 @@ for (const [node, base] of Object.entries(NODES)) {
     // The client authenticated, so the answer is about the code (a lost header: 401 invalid_client).
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error, 'invalid_grant');
+    // RFC 7009 §2.2: an authenticated client revoking an unknown token gets 200.
+    const rev = await postJson(`${base}/wp-json/wp-oauth/v1/revoke`, { token: 'not-a-token' }, { headers: { authorization: basic } });
+    assert.equal(rev.status, 200, JSON.stringify(rev.body));
+    // A wrong secret is still refused there: the header was read, not ignored.
+    const wrong = `Basic ${Buffer.from(`${encodeURIComponent(confidential.client_id)}:wrong`).toString('base64')}`;
+    const refused = await postJson(`${base}/wp-json/wp-oauth/v1/revoke`, { token: 'not-a-token' }, { headers: { authorization: wrong } });
+    assert.equal(refused.status, 401, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'invalid_client');
+  });
+
+  test(`${node}: the registration access token reaches the client configuration endpoint (RFC 7592)`, async () => {
+    assert.ok(confidential.registration_access_token && confidential.registration_client_uri, 'registered through RFC 7591');
+    const res = await getJson(confidential.registration_client_uri.replace(site.url, base), {
+      headers: { authorization: `Bearer ${confidential.registration_access_token}` },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.client_id, confidential.client_id);
   });
 
   test(`${node}: /.well-known/ reaches WordPress (RFC 8414 and RFC 9728 metadata)`, async () => {

@@ -201,7 +201,6 @@ final class Plugin {
 	 * Whether the request carries what bearer authentication reads: an `Authorization` header
 	 * that names the Bearer or DPoP (RFC 9449 §7.1) scheme (alone or in a list), or an
 	 * `access_token` query parameter.
-	 * Reads the same sources as Bearer_Authenticator::authorization_header(), without loading it.
 	 *
 	 * @return bool
 	 */
@@ -210,20 +209,43 @@ final class Plugin {
 		if ( isset( $_GET['access_token'] ) ) {
 			return true;
 		}
+		$header = self::authorization_header();
+		return null !== $header && ( false !== stripos( $header, 'bearer' ) || false !== stripos( $header, 'dpop' ) );
+	}
+
+	/**
+	 * The `Authorization` header of the HTTP request PHP is serving, wherever the web server left
+	 * it, or null. Every credential in the header is read through this (Authorization_Header
+	 * explains the sources and their web servers); it lives here because every request asks it
+	 * before any component is loaded.
+	 *
+	 * Sources, in order: `$_SERVER['HTTP_AUTHORIZATION']`, `$_SERVER['REDIRECT_HTTP_AUTHORIZATION']`
+	 * (both unslashed: wp_magic_quotes() slashes `$_SERVER`), then the raw request headers from
+	 * `getallheaders()` or `apache_request_headers()`, matched case-insensitively. An empty value
+	 * counts as absent.
+	 *
+	 * @return string|null The raw header value (unparsed; it may hold several credentials).
+	 */
+	public static function authorization_header(): ?string {
 		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
 			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				return false !== stripos( $_SERVER[ $key ], 'bearer' ) || false !== stripos( $_SERVER[ $key ], 'dpop' );
+				return wp_unslash( $_SERVER[ $key ] );
 			}
 		}
+		$headers = null;
 		if ( function_exists( 'getallheaders' ) ) {
 			$headers = getallheaders();
-			foreach ( is_array( $headers ) ? $headers : array() as $name => $value ) {
-				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) ) {
-					return false !== stripos( $value, 'bearer' ) || false !== stripos( $value, 'dpop' );
+		} elseif ( function_exists( 'apache_request_headers' ) ) {
+			$headers = apache_request_headers();
+		}
+		if ( is_array( $headers ) ) {
+			foreach ( $headers as $name => $value ) {
+				if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) && '' !== $value ) {
+					return $value;
 				}
 			}
 		}
-		return false;
+		return null;
 	}
 
 	/**

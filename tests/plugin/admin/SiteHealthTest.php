@@ -132,6 +132,7 @@ final class SiteHealthTest extends PHPUnit\Framework\TestCase
         $partial = \Wpoa\Site_Health::authorization_header_result(['getallheaders' => true] + $none);
         self::assertShape($partial, 'wp_oauth_authorization_header', 'recommended');
         $this->assertStringContainsString('client_secret_basic', self::text($partial));
+        $this->assertStringContainsString('Application Passwords', self::text($partial), 'what still misses the header');
     }
 
     public function testTheExtensionCheckNamesTheArtifactForThisPhp(): void

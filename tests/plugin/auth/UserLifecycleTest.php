@@ -122,16 +122,59 @@ final class UserLifecycleTest extends PHPUnit\Framework\TestCase
         // password just typed: the hash changes, the password does not.
         $userId = self::makeUser();
         $password = 'same-password-' . wp_generate_password(12, false);
+        // A real change (on 6.2+ core fires `wp_set_password` for it, which sets the cut-off).
         wp_set_password($password, $userId);
         $g = self::makeGrant(self::makeClient(), $userId);
         $hashBefore = get_userdata($userId)->user_pass;
+        $cutBefore = get_user_meta($userId, 'wpoa_tokens_valid_after', true);
 
         $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, $password));
 
         $this->assertNotSame($hashBefore, get_userdata($userId)->user_pass, 'a new hash was stored');
         $this->assertSame([], $seen);
         $this->assertSame('active', Grant_Repository::find((int) $g->id)->status);
+        $this->assertSame($cutBefore, get_user_meta($userId, 'wpoa_tokens_valid_after', true), 'the cut-off did not move');
+    }
+
+    public function testLoggingInWithAnOldPhpassHashRevokesNothing(): void
+    {
+        // A site upgraded from WordPress < 6.8 keeps phpass hashes; since 6.8 core's
+        // wp_authenticate_username_password() (user.php) calls wp_set_password() with the password
+        // just typed when wp_password_needs_rehash() says so, storing a bcrypt `$wp$2y$` hash. That
+        // is a login, not a password change. On 6.1 the hash stays phpass and nothing is fired.
+        require_once ABSPATH . WPINC . '/class-phpass.php';
+        global $wpdb;
+        $userId = self::makeUser();
+        $password = 'login-rehash-' . wp_generate_password(12, false);
+        $phpass = (new PasswordHash(8, true))->HashPassword($password);
+        $this->assertStringStartsWith('$P$', $phpass);
+        $wpdb->update($wpdb->users, ['user_pass' => $phpass], ['ID' => $userId]);
+        clean_user_cache($userId);
+        delete_user_meta($userId, 'wpoa_tokens_valid_after');
+        $g = self::makeGrant(self::makeClient(), $userId);
+
+        $seen = self::revocationsDuring(function () use ($userId, $password, &$user) {
+            $user = wp_authenticate(get_userdata($userId)->user_login, $password);
+        });
+
+        $this->assertInstanceOf(WP_User::class, $user);
+        $this->assertSame($userId, $user->ID);
+        $stored = get_userdata($userId)->user_pass;
+        if (function_exists('wp_password_needs_rehash')) {
+            $this->assertStringStartsWith('$wp$2y$', $stored, 'WordPress 6.8+ rehashed the password at login');
+        } else {
+            $this->assertSame($phpass, $stored);
+        }
+        $this->assertSame([], $seen);
+        $this->assertSame('active', Grant_Repository::find((int) $g->id)->status);
         $this->assertSame('', get_user_meta($userId, 'wpoa_tokens_valid_after', true));
+
+        // The same user then changing the password with wp_set_password() is a change.
+        $seen = self::revocationsDuring(fn () => wp_set_password('changed-' . wp_generate_password(12, false), $userId));
+        if (function_exists('wp_password_needs_rehash')) { // 6.8+: core fires `wp_set_password`
+            $this->assertSame([[$userId, 'password_changed', 1]], $seen);
+            $this->assertSame('revoked', Grant_Repository::find((int) $g->id)->status);
+        }
     }
 
     public function testPasswordResetRevokesOnceWhenBothHooksFire(): void

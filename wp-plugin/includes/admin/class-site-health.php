@@ -570,8 +570,9 @@ final class Site_Health {
 	 * @param array<string,bool> $sources HTTP_AUTHORIZATION, REDIRECT_HTTP_AUTHORIZATION,
 	 *                                    getallheaders: whether each carried the probe.
 	 * @return array Core's result shape: `good` when WordPress's REST request sees the header
-	 *               (bearer tokens and client_secret_basic both work), `recommended` when only
-	 *               getallheaders() does (bearer tokens work, Basic client credentials do not),
+	 *               (every credential works), `recommended` when only getallheaders() does (WP
+	 *               OAuth reads it there, so its tokens and client credentials work, but core's
+	 *               Application Passwords and other code reading `$_SERVER` do not see it),
 	 *               `critical` when PHP got none.
 	 */
 	public static function authorization_header_result( array $sources ): array {
@@ -594,7 +595,7 @@ final class Site_Health {
 				$test,
 				'recommended',
 				__( 'The Authorization header reaches PHP only in part', 'wp-oauth' ),
-				self::p( __( 'A request from this screen with a test Authorization header arrived, but only in PHP\'s own list of request headers, not where WordPress\'s REST API reads it. Access tokens work; apps that authenticate with client_secret_basic at the token endpoint get "invalid_client".', 'wp-oauth' ) ),
+				self::p( __( 'A request from this screen with a test Authorization header arrived, but only in PHP\'s own list of request headers, not where WordPress\'s REST API reads it. WP OAuth reads it there, so access tokens and client_secret_basic work; WordPress\'s Application Passwords and other plugins that read the header where WordPress does get nothing.', 'wp-oauth' ) ),
 				$fix
 			);
 		}

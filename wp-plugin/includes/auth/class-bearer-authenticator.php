@@ -369,9 +369,9 @@ final class Bearer_Authenticator {
 	/**
 	 * The bearer token of this request, or null when it carries none.
 	 *
-	 * Sources, in order: `HTTP_AUTHORIZATION`, `REDIRECT_HTTP_AUTHORIZATION` (Apache
-	 * after a rewrite), `getallheaders()` (servers that hide the header from $_SERVER);
-	 * then `access_token` in the query string (RFC 6750 §2.3), refused unless the
+	 * Sources, in order: the `Authorization` header wherever the web server put it
+	 * (Authorization_Header::from_server(): `HTTP_AUTHORIZATION`,
+	 * `REDIRECT_HTTP_AUTHORIZATION`, `getallheaders()`); then `access_token` in the query string (RFC 6750 §2.3), refused unless the
 	 * `wpoa_allow_query_access_token` filter allows it. The `DPoP` scheme (RFC 9449 §7.1)
 	 * is read like `Bearer` and remembered for Dpop::check_resource_request(); the
 	 * scheme is case-insensitive, surrounding whitespace is ignored, the token itself is
@@ -453,28 +453,12 @@ final class Bearer_Authenticator {
 	}
 
 	/**
-	 * The raw `Authorization` header, or null.
+	 * The raw `Authorization` header, or null: Authorization_Header::from_server().
 	 *
 	 * @return string|null
 	 */
 	public static function authorization_header(): ?string {
-		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
-			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				// wp_magic_quotes() slashed $_SERVER; getallheaders() below is raw.
-				return wp_unslash( $_SERVER[ $key ] );
-			}
-		}
-		if ( function_exists( 'getallheaders' ) ) {
-			$headers = getallheaders();
-			if ( is_array( $headers ) ) {
-				foreach ( $headers as $name => $value ) {
-					if ( is_string( $name ) && 0 === strcasecmp( $name, 'Authorization' ) && is_string( $value ) && '' !== $value ) {
-						return $value;
-					}
-				}
-			}
-		}
-		return null;
+		return Authorization_Header::from_server();
 	}
 
 	/**

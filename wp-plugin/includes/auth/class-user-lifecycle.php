@@ -79,9 +79,14 @@ final class User_Lifecycle {
 	 * $old_user_data) since 6.7.
 	 *
 	 * When the user's previous hash is known and the password just set matches it, the
-	 * password did not change: WordPress 6.8+ calls wp_set_password() at login to rehash the
-	 * password the user typed (phpass to bcrypt), which must not sign out their apps. Without
-	 * the previous hash (6.2 to 6.6) every call counts as a change.
+	 * password did not change: since WordPress 6.8, wp_authenticate_username_password() and
+	 * wp_authenticate_email_password() (wp-includes/user.php) call
+	 * `wp_set_password( $password, $user->ID )` with the password just typed whenever
+	 * wp_password_needs_rehash() (wp-includes/pluggable.php) says the stored hash is outdated
+	 * (phpass `$P$` to bcrypt `$wp$2y$`, or a new bcrypt cost). That is a login, which must not
+	 * sign out the user's apps; a different password is a change and revokes. wp_set_password()
+	 * reads `$old_user_data` before it writes (pluggable.php, 6.7+), so its hash is the previous
+	 * one. Without the previous hash (6.2 to 6.6) every call counts as a change.
 	 *
 	 * @param string             $password      The plaintext password just set (only compared, never kept).
 	 * @param int                $user_id       User.

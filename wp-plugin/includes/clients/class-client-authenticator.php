@@ -22,7 +22,9 @@ defined( 'ABSPATH' ) || exit;
  * Methods (RFC 7591 §2 `token_endpoint_auth_method`; a client must use the one it registered):
  * - `none`: public client, identified by `client_id` in the body only (RFC 6749 §2.3, PKCE does the rest).
  * - `client_secret_basic`: `Authorization: Basic base64(urlencode(client_id) ":" urlencode(secret))`
- *   (RFC 6749 §2.3.1: both parts are form-urlencoded before base64, so they are decoded here).
+ *   (RFC 6749 §2.3.1: both parts are form-urlencoded before base64, so they are decoded here),
+ *   read where bearer authentication reads it (Authorization_Header::for_request(): also where
+ *   a web server hid it from WordPress's REST request, e.g. Apache + mod_php without a rewrite rule).
  * - `client_secret_post`: `client_id` and `client_secret` in the form body.
  *
  * Errors:
@@ -267,7 +269,7 @@ final class Client_Authenticator {
 	public static function credentials( \WP_REST_Request $request, array $params ): array {
 		$body_id     = isset( $params['client_id'] ) ? (string) $params['client_id'] : '';
 		$body_secret = isset( $params['client_secret'] ) ? (string) $params['client_secret'] : null;
-		$header      = trim( (string) $request->get_header( 'authorization' ) );
+		$header      = trim( (string) Authorization_Header::for_request( $request ) );
 
 		if ( '' !== $header && 0 === stripos( $header, 'basic ' ) ) {
 			$decoded = base64_decode( trim( substr( $header, 6 ) ), true );

@@ -460,7 +460,7 @@ final class Registration_Controller {
 	 * @return string|null Null when there is no Bearer credential.
 	 */
 	private static function bearer_token( \WP_REST_Request $request ): ?string {
-		$header = (string) $request->get_header( 'authorization' );
+		$header = (string) Authorization_Header::for_request( $request );
 		if ( ! preg_match( '/^Bearer[ ]+([A-Za-z0-9\-._~+\/]+=*)[ ]*$/i', $header, $m ) ) {
 			return '' === trim( $header ) ? null : '';
 		}
