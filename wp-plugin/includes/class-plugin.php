@@ -23,7 +23,8 @@ defined( 'ABSPATH' ) || exit;
  * - `login`:     wp-login.php with `action` = the hook's suffix (`login_form_<action>`); core
  *                checks `has_filter()` for it before `login_init`, so it cannot wait for that;
  * - `admin`:     `is_admin()` (wp-admin, admin-ajax.php, admin-post.php);
- * - `manage`:    wp-admin, WP-Cron and REST requests (plugin activation, Site Health);
+ * - `manage`:    wp-admin, WP-Cron, and the REST routes that activate plugins or run Site Health
+ *                checks (plugin activation, Site Health);
  * - `multisite`: every request of a multisite network (a site may be created or deleted);
  * - `rest`:      once the REST server starts (`rest_api_init`, priority 0); rows guarded by
  *                `routes` only when the request needs this plugin's routes;
@@ -240,25 +241,25 @@ final class Plugin {
 
 	/**
 	 * `rest_api_init` (priority 0, lazy registration only): registers the `rest` rows, those
-	 * guarded by `routes` only when this request needs the plugin's routes (decided once, now that
-	 * every plugin and the theme could filter the REST prefix), and the `manage` rows (the REST
-	 * API can activate plugins and runs Site Health tests). The `rest_api_init` rows among them run later in this same
-	 * action (priority 10).
+	 * guarded by `routes` / `site_health` only when this request needs those routes (decided once,
+	 * from the route WordPress is about to dispatch), and the `manage` rows for the REST routes
+	 * that activate plugins (`/wp/v2/plugins`) or run Site Health checks (`/wp-site-health/`).
+	 * The `rest_api_init` rows among them run later in this same action (priority 10).
 	 */
 	public static function register_rest_hooks(): void {
-		$routes = null;
-		$admin  = is_admin();
+		$route  = self::dispatched_rest_route();
+		$manage = null !== $route && ( 0 === strpos( $route . '/', '/wp/v2/plugins/' ) || 0 === strpos( $route, '/wp-site-health/' ) )
+			&& ! is_admin() && ! ( defined( 'DOING_CRON' ) && DOING_CRON );
 		foreach ( self::HOOKS as $i => $hook ) {
 			if ( 'rest' === $hook[6] ) {
-				if ( 'routes' === $hook[5] ) {
-					$routes = $routes ?? self::request_wants_routes();
-					if ( ! $routes ) {
+				if ( 'routes' === $hook[5] || 'site_health' === $hook[5] ) {
+					if ( ! self::wants_routes( $route, 'site_health' === $hook[5] ? '/site-health/' : '' ) ) {
 						continue;
 					}
 				} elseif ( null !== $hook[5] && ! self::guard_allows( $hook[5], $hook[1], array() ) ) {
 					continue;
 				}
-			} elseif ( 'manage' !== $hook[6] || $admin || ( defined( 'DOING_CRON' ) && DOING_CRON ) ) {
+			} elseif ( 'manage' !== $hook[6] || ! $manage ) {
 				continue;
 			}
 			self::add_row( $i, $hook, false );
@@ -398,19 +399,36 @@ final class Plugin {
 	 * @return bool
 	 */
 	public static function request_wants_routes( string $below = '' ): bool {
-		if ( ! self::$lazy || ! isset( $_SERVER['REQUEST_URI'] ) ) {
-			return true;
-		}
-		// During a REST request WordPress has parsed the route it is about to dispatch.
-		$wp    = $GLOBALS['wp'] ?? null;
-		$route = $wp instanceof \WP && isset( $wp->query_vars['rest_route'] ) && is_string( $wp->query_vars['rest_route'] ) && '' !== $wp->query_vars['rest_route']
-			? $wp->query_vars['rest_route']
-			: self::requested_rest_route();
-		if ( null === $route ) {
+		return self::wants_routes( self::dispatched_rest_route(), $below );
+	}
+
+	/**
+	 * Whether a request for `$route` needs the plugin's routes (see request_wants_routes()).
+	 *
+	 * @param string|null $route The route (dispatched_rest_route()).
+	 * @param string      $below As for request_wants_routes().
+	 * @return bool
+	 */
+	private static function wants_routes( ?string $route, string $below ): bool {
+		if ( ! self::$lazy || ! isset( $_SERVER['REQUEST_URI'] ) || null === $route ) {
 			return true;
 		}
 		$route = '/' . trim( $route, '/' );
 		return '/' === $route || 0 === strpos( $route . '/', '/' . self::REST_NAMESPACE . ( '' !== $below ? '/' . trim( $below, '/' ) : '' ) . '/' );
+	}
+
+	/**
+	 * The REST route of this request: the one WordPress parsed and is about to dispatch during a
+	 * REST request, else requested_rest_route(); null when the request addresses none.
+	 *
+	 * @return string|null
+	 */
+	private static function dispatched_rest_route(): ?string {
+		$wp = $GLOBALS['wp'] ?? null;
+		if ( $wp instanceof \WP && isset( $wp->query_vars['rest_route'] ) && is_string( $wp->query_vars['rest_route'] ) && '' !== $wp->query_vars['rest_route'] ) {
+			return '/' . ltrim( $wp->query_vars['rest_route'], '/' );
+		}
+		return self::requested_rest_route();
 	}
 
 	/**
