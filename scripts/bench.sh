@@ -19,6 +19,10 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 command -v python3 >/dev/null || missing+=(python3)
+command -v valgrind >/dev/null || missing+=(valgrind)
+# The idle cost runs a warm worker under callgrind: php-cgi -T, with php-fpm's ini (opcache in
+# shared memory), as php-fpm cannot run under callgrind one request at a time.
+command -v "php-cgi$PHP_MINOR" >/dev/null || missing+=("php$PHP_MINOR-cgi")
 if (( ${#missing[@]} )); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -47,7 +51,7 @@ for v in WPOA_RUN WPOA_PORT BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_THREA
   [ -n "${!v:-}" ] && [ "$v" != WPOA_RUN ] && cmd="$v=${!v} $cmd"
 done
 [ "$RUN" != "$REPO/.run" ] && cmd="WPOA_RUN=${RUN#"$REPO"/} $cmd"
-export BENCH_COMMAND=$cmd BENCH_OUT=$RUN/bench
+export BENCH_COMMAND=$cmd BENCH_OUT=$RUN/bench BENCH_PHP_CGI=php-cgi$PHP_MINOR BENCH_PHP_CONF_D=$PHP_CONF_D
 
 t0=$(now_ms)
 python3 "$REPO/benches/stack/bench.py"

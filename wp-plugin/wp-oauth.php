@@ -27,7 +27,4 @@ define( 'WPOA_EXTENSION_VERSION', '0.1.0' );
 
 require_once WPOA_DIR . '/includes/class-plugin.php';
 
-register_activation_hook( __FILE__, array( \Wpoa\Plugin::class, 'activate' ) );
-register_deactivation_hook( __FILE__, array( \Wpoa\Plugin::class, 'deactivate' ) );
-
 \Wpoa\Plugin::boot();

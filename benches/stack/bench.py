@@ -14,8 +14,9 @@ Standard library only. Environment:
   BENCH_PROFILE_SAMPLES profiled requests per GET scenario (after 5 warm-up)    [30]
   BENCH_OUT         results directory                                         [$WPOA_RUN/bench]
   BENCH_COMPARE_ITER calls per mode in auth-compare.php                       [400]
-  BENCH_IDLE_RUNS   CLI requests per variant for the idle cost (CPU µs)      [15]
-  BENCH_IDLE_CALLGRIND callgrind runs per variant for the idle cost          [3]
+  BENCH_IDLE_RUNS   php-cgi requests per variant for the idle cost (CPU µs)   [15]
+  BENCH_IDLE_CALLGRIND requests per variant under callgrind for the idle cost [3]
+  BENCH_PHP_CGI, BENCH_PHP_CONF_D  php-cgi binary and php-fpm's conf.d (set by scripts/bench.sh)
   BENCH_COMPARE_CALLGRIND [1] count instructions per mode under callgrind (0: skip)
   BENCH_SKIP_COMPARE=1, BENCH_SKIP_IDLE=1 skip those phases
 
@@ -469,74 +470,107 @@ def auth_compare_ir(env, n0=10, n1=30):
     return {'instructions': out, 'ratio': {k: v / base for k, v in out.items()}, 'calls': [n0, n1]}
 
 
-def idle_run(page, plugin, valgrind=False):
-    """One whole request in a fresh PHP CLI process (benches/stack/idle-request.php) with opcache
-    serving compiled scripts from a file cache (as a warm php-fpm worker serves them from shared
-    memory). Returns its JSON line; with valgrind=True also 'ir', the instructions callgrind counted."""
-    cache = os.path.join(OUT, 'opcache-cli')
-    os.makedirs(cache, exist_ok=True)
-    cmd = ['php', '-d', 'extension=' + SITE['ext_so'], '-d', 'opcache.enable_cli=1', '-d', 'opcache.file_cache=' + cache,
-           '-d', 'opcache.file_cache_only=1', '-d', 'opcache.validate_timestamps=0',
-           # php-fpm's shared memory verifies no checksum per request; the file cache would on every load.
-           '-d', 'opcache.file_cache_consistency_checks=0', '-d', 'display_errors=0',
-           os.path.join(HERE, 'idle-request.php'), page, plugin]
+IDLE_SEQUENCE = ('active', 'inactive', 'empty')
+
+
+def idle_prepare():
+    """The plugin as a host installs it, for the idle cost: a copy of wp-plugin/ in its own folder
+    of wp-content/plugins (the stack's wp-oauth is a symlink into the working tree, and WordPress
+    pays extra for every symlinked plugin on every request), and an empty plugin in a folder of its
+    own (what WordPress itself spends on any one active plugin). Returns the folders to remove."""
+    import shutil
+    plugins = os.path.join(SITE['wp_path'], 'wp-content', 'plugins')
+    copy, empty = os.path.join(plugins, 'wpoa-idle-copy'), os.path.join(plugins, 'wpoa-idle-empty')
+    for d in (copy, empty):
+        shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(os.path.join(REPO, 'wp-plugin'), copy, symlinks=False)
+    os.makedirs(empty)
+    with open(os.path.join(empty, 'wpoa-idle-empty.php'), 'w') as f:
+        f.write('<?php\n/**\n * Plugin Name: WP OAuth idle-cost baseline (does nothing)\n */\n')
+    return [copy, empty]
+
+
+def idle_worker(page, requests, valgrind=False):
+    """One php-cgi process serving `requests` requests of idle-request.php in turn, the variants
+    (IDLE_SEQUENCE) taking turns request by request, with the stack's php.ini set (opcache in
+    shared memory, the extension) as php-fpm has it: a warm worker. Returns {variant: [values]}
+    for the requests after the first round (which compiles the scripts) and before the last (which
+    also shuts the process down): CPU µs (getrusage) per request, or with valgrind=True the
+    instructions callgrind counted per request (one dump per request, --dump-before)."""
+    import re
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix='idle-', dir=OUT)
+    counter = os.path.join(tmp, 'counter')
+    with open(counter, 'w') as f:
+        f.write('0')
+    env = dict(os.environ, WPOA_RUN=RUN, WPOA_IDLE_PAGE=page, WPOA_IDLE_SEQUENCE=','.join(IDLE_SEQUENCE),
+               WPOA_IDLE_COUNTER=counter, PHP_INI_SCAN_DIR='%s:%s' % (os.environ.get('BENCH_PHP_CONF_D', ''), os.path.join(RUN, 'php')))
+    cmd = [os.environ.get('BENCH_PHP_CGI', 'php-cgi'), '-d', 'opcache.file_cache=' + os.path.join(OUT, 'opcache-cgi'),
+           '-d', 'display_errors=0', '-q', '-T', str(requests), os.path.join(HERE, 'idle-request.php')]
     if valgrind:
-        cmd = ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'] + cmd
-    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, WPOA_RUN=RUN), timeout=600)
-    res = None
-    for line in r.stderr.splitlines():
-        if line.startswith('{'):
-            res = json.loads(line)
-    if res is None or res['bytes'] <= 0:
-        raise RuntimeError('idle-request.php %s %s: %s' % (page, plugin, r.stderr[-1500:]))
-    if res['plugin_loaded'] != (plugin == 'active'):
-        raise RuntimeError('idle-request.php %s %s: plugin loaded = %s' % (page, plugin, res['plugin_loaded']))
-    if valgrind:
-        import re
-        m = re.search(r'Collected : (\d+)', r.stderr)
-        if not m:
-            raise RuntimeError('callgrind printed no instruction count: %s' % r.stderr[-800:])
-        res['ir'] = int(m.group(1))
-    return res
+        cmd = ['valgrind', '--tool=callgrind', '--dump-before=php_request_startup',
+               '--callgrind-out-file=' + os.path.join(tmp, 'cg')] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    lines = [json.loads(l) for l in r.stderr.splitlines() if l.startswith('{')]
+    if r.returncode != 0 or len(lines) != requests:
+        raise RuntimeError('php-cgi idle-request.php %s: %s' % (page, r.stderr[-1500:]))
+    out = {v: [] for v in IDLE_SEQUENCE}
+    n = len(IDLE_SEQUENCE)
+    for i, res in enumerate(lines):  # request i+1
+        want = IDLE_SEQUENCE[i % n]
+        if res['plugin'] != want or res['status'] != 200 or res['bytes'] <= 0 or res['plugin_loaded'] != (want == 'active'):
+            raise RuntimeError('idle-request.php %s request %d: %s' % (page, i + 1, json.dumps(res)))
+        if want == 'active' and res['classes'] != ['Wpoa\\Plugin', 'Wpoa\\Autoloader']:
+            raise RuntimeError('idle-request.php %s loaded more than the bootstrap: %s' % (page, res['classes']))
+        if i < n or i == requests - 1:
+            continue
+        if valgrind:
+            # Dump k (k >= 1) is written before request k starts: dump i+2 holds request i+1.
+            with open(os.path.join(tmp, 'cg.%d' % (i + 2))) as f:
+                out[want].append(int(re.search(r'^totals: (\d+)', f.read(), re.M).group(1)))
+        else:
+            out[want].append(res['cpu_us'])
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 def idle_phase():
     """What the active plugin costs requests it has nothing to do with: a front-end page and an
-    anonymous REST call, plugin active vs inactive (filtered out of active_plugins), same PHP with
-    the extension loaded. Instructions (callgrind, deterministic) are the primary figure; CPU µs
-    (getrusage, interleaved, median) gives the scale: µs = instructions × (CPU µs / instructions)
-    of the inactive request."""
+    anonymous REST call in a warm php-cgi worker (opcache in shared memory, the stack's php.ini),
+    three variants taking turns request by request: the plugin active (a real copy, as a host
+    installs it), inactive (filtered out of active_plugins), and an empty plugin in its place.
+    Instructions (callgrind, min over the requests) are the primary figure; CPU µs (getrusage,
+    median) gives the scale: µs = instructions × (CPU µs / instructions) of the inactive request."""
     import shutil
-    # The file cache is never revalidated (as a production opcache with validate_timestamps=0):
-    # start from an empty one so it holds the code being measured.
-    shutil.rmtree(os.path.join(OUT, 'opcache-cli'), ignore_errors=True)
+    shutil.rmtree(os.path.join(OUT, 'opcache-cgi'), ignore_errors=True)
     runs = int(os.environ.get('BENCH_IDLE_RUNS', '15'))
     vg_runs = int(os.environ.get('BENCH_IDLE_CALLGRIND', '3'))
-    out = {'runs': runs, 'callgrind_runs': vg_runs}
-    for page in ('front', 'rest'):
-        for plugin in ('active', 'inactive'):
-            idle_run(page, plugin)  # fills the opcache file cache
-        cpu = {'active': [], 'inactive': []}
-        for i in range(runs):
-            for plugin in (('active', 'inactive') if i % 2 == 0 else ('inactive', 'active')):
-                cpu[plugin].append(idle_run(page, plugin)['cpu_us'])
-        ir = {'active': [], 'inactive': []}
-        if vg_runs > 0 and subprocess.run(['which', 'valgrind'], capture_output=True).returncode == 0:
-            for i in range(vg_runs):
-                for plugin in ('active', 'inactive'):
-                    ir[plugin].append(idle_run(page, plugin, valgrind=True)['ir'])
-        row = {'cpu_us_active': statistics.median(cpu['active']), 'cpu_us_inactive': statistics.median(cpu['inactive'])}
-        row['cpu_us_diff'] = row['cpu_us_active'] - row['cpu_us_inactive']
-        if ir['active']:
-            row['ir_active'] = min(ir['active'])
-            row['ir_inactive'] = min(ir['inactive'])
-            row['ir_diff'] = row['ir_active'] - row['ir_inactive']
-            row['us_per_ir'] = row['cpu_us_inactive'] / row['ir_inactive']
-            row['us_diff_from_ir'] = row['ir_diff'] * row['us_per_ir']
-        out[page] = row
-        log('idle %-5s plugin active %.0f µs CPU, inactive %.0f µs (median of %d); instructions +%s (%s µs)' % (
-            page, row['cpu_us_active'], row['cpu_us_inactive'], runs, row.get('ir_diff', '?'),
-            ('%.1f' % row['us_diff_from_ir']) if 'us_diff_from_ir' in row else '?'))
+    n = len(IDLE_SEQUENCE)
+    out = {'runs': runs, 'callgrind_runs': vg_runs, 'sapi': 'php-cgi -T (warm worker, opcache shared memory)'}
+    made = idle_prepare()
+    try:
+        for page in ('front', 'rest'):
+            cpu = idle_worker(page, n * (runs + 1) + 1)
+            row = {'cpu_us_%s' % v: statistics.median(cpu[v]) for v in IDLE_SEQUENCE}
+            row['cpu_us_diff'] = row['cpu_us_active'] - row['cpu_us_inactive']
+            if vg_runs > 0 and subprocess.run(['which', 'valgrind'], capture_output=True).returncode == 0:
+                ir = idle_worker(page, n * (vg_runs + 1) + 1, valgrind=True)
+                for v in IDLE_SEQUENCE:
+                    row['ir_%s' % v] = min(ir[v])
+                row['ir_diff'] = row['ir_active'] - row['ir_inactive']
+                row['ir_floor'] = row['ir_empty'] - row['ir_inactive']
+                row['ir_own'] = row['ir_active'] - row['ir_empty']
+                row['us_per_ir'] = row['cpu_us_inactive'] / row['ir_inactive']
+                row['us_diff_from_ir'] = row['ir_diff'] * row['us_per_ir']
+                row['us_own_from_ir'] = row['ir_own'] * row['us_per_ir']
+            out[page] = row
+            log('idle %-5s CPU µs active %.0f, inactive %.0f, empty plugin %.0f (medians of %d); instructions active−inactive %s, of which an empty plugin %s (%s µs)' % (
+                page, row['cpu_us_active'], row['cpu_us_inactive'], row['cpu_us_empty'], runs, row.get('ir_diff', '?'),
+                row.get('ir_floor', '?'), ('%.1f' % row['us_diff_from_ir']) if 'us_diff_from_ir' in row else '?'))
+    finally:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
     return out
 
 
@@ -718,7 +752,7 @@ def main():
             log('auth compare failed: %s' % e)
 
     if os.environ.get('BENCH_SKIP_IDLE') != '1':
-        log('idle cost: plugin active vs inactive, front page and anonymous REST call (CLI, callgrind)')
+        log('idle cost: plugin active vs inactive vs an empty plugin, front page and anonymous REST call (php-cgi, callgrind)')
         try:
             results['idle'] = idle_phase()
         except (RuntimeError, subprocess.TimeoutExpired) as e:

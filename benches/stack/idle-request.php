@@ -12,8 +12,16 @@
  */
 $wpoa_idle_t0 = hrtime( true );
 $wpoa_idle_r0 = getrusage();
-$page         = $argv[1] ?? 'front';
-$plugin       = $argv[2] ?? 'active';
+$page         = $argv[1] ?? ( getenv( 'WPOA_IDLE_PAGE' ) ?: 'front' );
+$plugin       = $argv[2] ?? ( getenv( 'WPOA_IDLE_PLUGIN' ) ?: 'active' );
+// php-cgi -T: one process serves the same script many times, as a php-fpm worker does; the
+// variants take turns, request by request (WPOA_IDLE_SEQUENCE, counted in WPOA_IDLE_COUNTER).
+if ( getenv( 'WPOA_IDLE_SEQUENCE' ) && getenv( 'WPOA_IDLE_COUNTER' ) ) {
+	$wpoa_idle_n = (int) @file_get_contents( getenv( 'WPOA_IDLE_COUNTER' ) );
+	file_put_contents( getenv( 'WPOA_IDLE_COUNTER' ), (string) ( $wpoa_idle_n + 1 ) );
+	$wpoa_idle_seq = explode( ',', getenv( 'WPOA_IDLE_SEQUENCE' ) );
+	$plugin        = $wpoa_idle_seq[ $wpoa_idle_n % count( $wpoa_idle_seq ) ];
+}
 $run          = getenv( 'WPOA_RUN' ) ?: dirname( __DIR__, 2 ) . '/.run';
 $site         = json_decode( (string) file_get_contents( "$run/site.json" ), true );
 require dirname( __DIR__, 2 ) . '/scripts/lib/cli-server.php';
@@ -21,21 +29,27 @@ wpoa_cli_server( (string) $site['port'] );
 $_SERVER['REQUEST_URI'] = 'rest' === $page ? '/wp-json/wp/v2/posts' : '/';
 $_SERVER['HTTP_ACCEPT'] = 'rest' === $page ? 'application/json' : 'text/html';
 
-if ( 'inactive' === $plugin ) {
-	// Hooks may be given to WordPress before it loads (WP_Hook::build_preinitialized_hooks()).
-	$GLOBALS['wp_filter'] = array( // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited
-		'option_active_plugins' => array(
-			10 => array(
-				array(
-					'function'      => static fn( $plugins ) => array_values( array_diff( (array) $plugins, array( 'wp-oauth/wp-oauth.php' ) ) ),
-					'accepted_args' => 1,
-				),
+// Hooks may be given to WordPress before it loads (WP_Hook::build_preinitialized_hooks()). Every
+// variant runs the same filter on `active_plugins`, which replaces this plugin with another entry:
+// active keeps it (the replaced name is not in the list), inactive removes it, empty puts a plugin
+// file in its place that does nothing (what WordPress itself spends on any one active plugin).
+$wpoa_idle_swap = array(
+	'active'   => array( 'wp-oauth/wp-oauth.php', array( 'wpoa-idle-copy/wp-oauth.php' ) ),
+	'inactive' => array( 'wp-oauth/wp-oauth.php', array() ),
+	'empty'    => array( 'wp-oauth/wp-oauth.php', array( 'wpoa-idle-empty/wpoa-idle-empty.php' ) ),
+)[ $plugin ];
+$GLOBALS['wp_filter'] = array( // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited
+	'option_active_plugins' => array(
+		10 => array(
+			array(
+				'function'      => static fn( $plugins ) => array_merge( array_values( array_diff( (array) $plugins, array( $wpoa_idle_swap[0] ) ) ), $wpoa_idle_swap[1] ),
+				'accepted_args' => 1,
 			),
 		),
-	);
-}
+	),
+);
 // Route registration as under php-fpm (the CLI registers every route by default).
-define( 'WPOA_LAZY_ROUTES', true );
+define( 'WPOA_LAZY_HOOKS', true );
 $GLOBALS['wpoa_idle_bytes'] = 0;
 ob_start(
 	static function ( $buffer ) {
@@ -53,7 +67,7 @@ register_shutdown_function(
 		$cpu = ( $r1['ru_utime.tv_sec'] - $wpoa_idle_r0['ru_utime.tv_sec'] + $r1['ru_stime.tv_sec'] - $wpoa_idle_r0['ru_stime.tv_sec'] ) * 1e6
 			+ ( $r1['ru_utime.tv_usec'] - $wpoa_idle_r0['ru_utime.tv_usec'] + $r1['ru_stime.tv_usec'] - $wpoa_idle_r0['ru_stime.tv_usec'] );
 		fwrite(
-			STDERR,
+			fopen( 'php://stderr', 'w' ),
 			json_encode(
 				array(
 					'page'          => $page,

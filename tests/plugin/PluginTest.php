@@ -12,16 +12,70 @@ final class PluginTest extends PHPUnit\Framework\TestCase
     /** @return string[] The Wpoa classes one request loaded. */
     private static function classesLoadedBy(string $uri, string $authorization = ''): array
     {
+        return self::request($uri, $authorization)['classes'];
+    }
+
+    /** @return string[] The hooks the bootstrap registered during one request. */
+    private static function hooksRegisteredBy(string $uri, string $authorization = ''): array
+    {
+        return self::request($uri, $authorization)['hooks'];
+    }
+
+    /** @return array{classes: string[], hooks: string[]} */
+    private static function request(string $uri, string $authorization = ''): array
+    {
         $site = wpoa_site();
         $cmd = [PHP_BINARY, '-d', 'extension=' . $site['ext_so'], __DIR__ . '/fixtures/request-classes.php', $site['run_dir'], (string) $site['port'], $uri, $authorization];
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
         stream_get_contents($pipes[1]);
         $err = (string) stream_get_contents($pipes[2]);
         proc_close($proc);
-        if (1 !== preg_match('/^WPOA-CLASSES (.*)$/m', $err, $m)) {
+        if (1 !== preg_match('/^WPOA-CLASSES (.*)$/m', $err, $m) || 1 !== preg_match('/^WPOA-HOOKS (.*)$/m', $err, $h)) {
             self::fail("no class report for $uri: $err");
         }
-        return json_decode($m[1], true);
+        return ['classes' => json_decode($m[1], true), 'hooks' => json_decode($h[1], true)];
+    }
+
+    private const LIFECYCLE = ['after_password_reset', 'delete_user', 'profile_update', 'remove_user_from_blog', 'wp_set_password'];
+
+    public function testAFrontEndPageRegistersOnlyWhatAnyRequestMayNeed(): void
+    {
+        // What ends tokens when a user changes (any request may change one), and the REST start.
+        $expected = array_merge(self::LIFECYCLE, ['rest_api_init']);
+        sort($expected);
+        $this->assertSame($expected, self::hooksRegisteredBy('/'));
+    }
+
+    public function testEachKindOfRequestRegistersItsHooks(): void
+    {
+        $rest = self::hooksRegisteredBy('/wp-json/wp/v2/posts');
+        $this->assertContains('rest_post_dispatch', $rest, 'the 401 challenge on every REST answer');
+        $this->assertNotContains('rest_exposed_cors_headers', $rest, 'no Origin, no CORS');
+        $this->assertNotContains('determine_current_user', $rest);
+
+        $bearer = self::hooksRegisteredBy('/wp-json/wp/v2/posts', 'Bearer not-a-token');
+        foreach (['determine_current_user', 'rest_authentication_errors', 'rest_pre_dispatch', 'nocache_headers'] as $hook) {
+            $this->assertContains($hook, $bearer, $hook);
+        }
+        $this->assertContains('application_password_is_api_request', self::hooksRegisteredBy('/wp-json/wp-oauth/v1/token', 'Basic ' . base64_encode('client:secret')));
+
+        $ours = self::hooksRegisteredBy('/wp-json/wp-oauth/v1/token');
+        $this->assertContains('rest_index', self::hooksRegisteredBy('/wp-json/'));
+        $this->assertContains('rest_post_dispatch', $ours);
+
+        // Core checks has_filter( 'login_form_<action>' ) before login_init: registered at boot.
+        $this->assertContains('login_form_oauth_authorize', self::hooksRegisteredBy('/wp-login.php?action=oauth_authorize'));
+        $this->assertNotContains('login_form_oauth_authorize', self::hooksRegisteredBy('/wp-login.php'));
+        $this->assertContains('parse_request', self::hooksRegisteredBy('/.well-known/oauth-authorization-server'));
+        $this->assertContains('parse_request', self::hooksRegisteredBy('/oauth/authorize'));
+    }
+
+    public function testTheCliRegistersEveryRowOfTheTable(): void
+    {
+        foreach (\Wpoa\Plugin::HOOKS as $i => $h) {
+            $this->assertNotFalse(has_filter($h[0]), "row $i: $h[0]");
+        }
+        $this->assertNotFalse(has_action('activate_plugin', [\Wpoa\Plugin::class, 'on_activate_plugin']));
     }
 
     public function testAFrontEndPageLoadsNoComponent(): void

@@ -44,6 +44,11 @@ final class Autoloader {
 			$path = __DIR__ . '/' . $folder . $file;
 			if ( is_file( $path ) ) {
 				require $path;
+				// The first component of a request of the active plugin (not uninstall.php, which
+				// does not load Plugin): the tables must match this code.
+				if ( class_exists( Plugin::class, false ) ) {
+					Plugin::maybe_upgrade_schema();
+				}
 				return;
 			}
 		}

@@ -11,17 +11,41 @@ namespace Wpoa;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The plugin's entry point. `boot()` costs a handful of `add_filter()` calls: the hook table
- * (HOOKS) names the class and method behind each hook, and the class is autoloaded and
- * instantiated (once per request) the first time one of its hooks fires and its guard lets it
- * through. A front-end page view or an anonymous REST call loads no component at all.
+ * The plugin's entry point. The hook table (HOOKS) names the class and method behind each hook;
+ * the class is autoloaded and instantiated (once per request) the first time one of its hooks
+ * fires and its guard lets it through.
  *
- * Guards (cheap checks on the raw request, no class loaded):
+ * When. A web request registers only the rows that can concern it, decided from the raw request
+ * before any hook fires (column `when`):
+ * - `always`:    every request (what ends tokens when a user changes);
+ * - `request`:   when the row's guard already passes at boot (a bearer credential, a
+ *                `/.well-known/` path, the authorization endpoint's path, Basic credentials);
+ * - `login`:     wp-login.php with `action` = the hook's suffix (`login_form_<action>`); core
+ *                checks `has_filter()` for it before `login_init`, so it cannot wait for that;
+ * - `admin`:     `is_admin()` (wp-admin, admin-ajax.php, admin-post.php);
+ * - `manage`:    wp-admin, WP-Cron, and the REST routes that activate plugins or run Site Health
+ *                checks (plugin activation, Site Health);
+ * - `multisite`: every request of a multisite network (a site may be created or deleted);
+ * - `rest`:      once the REST server starts (`rest_api_init`, priority 0); rows guarded by
+ *                `routes` only when the request needs this plugin's routes;
+ * - `cron`:      WP-Cron runs (`DOING_CRON`);
+ * - `component`: when the row's class is instantiated (follow-up hooks of a running component);
+ * - `activation`: when this plugin is installed on a site, before `wpoa_activated` fires.
+ * A front-end page view registers the `always` rows and no more (benchmarks.md measures it).
+ * Code outside an HTTP request (WP-CLI, tests) registers every row at boot, each behind its guard;
+ * the constant WPOA_LAZY_HOOKS (true/false) overrides that choice.
+ *
+ * Guards (cheap checks, no class loaded), evaluated when the hook fires for rows registered at
+ * boot in the CLI, and at registration otherwise. A row of this class's own static methods
+ * without a guard is registered as that method itself.
  * - `bearer`:     the request carries an `Authorization` header naming Bearer or DPoP, or `access_token`;
+ * - `basic`:      the request carries HTTP Basic credentials (`PHP_AUTH_USER`, which core fills
+ *                 from the `Authorization` header before plugins load);
  * - `loaded`:     the component already runs in this request;
- * - `challenge`:  already running, or the REST response is a 401 that needs a challenge;
  * - `well_known`: the path contains `/.well-known/`;
  * - `authorize_path`: the path ends with `/oauth/authorize` (the published authorization endpoint);
+ * - `cors`:       the request carries an `Origin` header: browsers send one with every cross-origin
+ *                 request (Fetch standard, CORS protocol), and only they read the CORS headers;
  * - `routes`:     the REST request addresses this plugin's namespace or the REST index (or the
  *                 code runs outside an HTTP request, where every route is registered);
  * - `site_health`: as `routes`, narrowed to the Site Health checks' routes (`/site-health/…`).
@@ -53,57 +77,71 @@ final class Plugin {
 	const POST_ONLY_ROUTES = array( '/token', '/revoke', '/introspect' );
 
 	/**
-	 * Hook table: [hook, class, method, priority, accepted args, guard|null, static?]. Literals
-	 * only: a class constant here would load its class on every request.
+	 * Hook table: [hook, class, method, priority, accepted args, guard|null, when, static?].
+	 * Literals only: a class constant here would load its class on every request.
 	 *
-	 * @var array<int, array{0:string,1:string,2:string,3:int,4:int,5:?string,6?:bool}>
+	 * @var array<int, array{0:string,1:string,2:string,3:int,4:int,5:?string,6:string,7?:bool}>
 	 */
 	const HOOKS = array(
 		// Resource server: bearer authentication (the scope checks are hooked once it succeeds).
-		array( 'determine_current_user', Bearer_Authenticator::class, 'determine_current_user', 30, 1, 'bearer' ),
-		array( 'rest_authentication_errors', Bearer_Authenticator::class, 'rest_authentication_errors', 80, 1, 'bearer' ),
-		array( 'rest_pre_dispatch', Bearer_Authenticator::class, 'rest_pre_dispatch', 0, 3, 'loaded' ),
-		array( 'rest_post_dispatch', Bearer_Authenticator::class, 'rest_post_dispatch', 10, 3, 'challenge' ),
-		array( 'nocache_headers', Bearer_Authenticator::class, 'nocache_headers', 10, 1, 'loaded' ),
-		array( 'rest_exposed_cors_headers', self::class, 'exposed_cors_headers', 10, 1, null, true ),
-		array( 'rest_allowed_cors_headers', self::class, 'allowed_cors_headers', 10, 1, null, true ),
+		array( 'determine_current_user', Bearer_Authenticator::class, 'determine_current_user', 30, 1, 'bearer', 'request' ),
+		array( 'rest_authentication_errors', Bearer_Authenticator::class, 'rest_authentication_errors', 80, 1, 'bearer', 'request' ),
+		array( 'rest_pre_dispatch', Bearer_Authenticator::class, 'rest_pre_dispatch', 0, 3, 'loaded', 'component' ),
+		array( 'rest_post_dispatch', self::class, 'rest_post_dispatch', 10, 3, null, 'rest', true ),
+		array( 'nocache_headers', Bearer_Authenticator::class, 'nocache_headers', 10, 1, 'loaded', 'component' ),
+		array( 'rest_exposed_cors_headers', self::class, 'exposed_cors_headers', 10, 1, 'cors', 'rest', true ),
+		array( 'rest_allowed_cors_headers', self::class, 'allowed_cors_headers', 10, 1, 'cors', 'rest', true ),
+		// After core's rest_send_allow_header() (priority 10); only this plugin's routes need it.
+		array( 'rest_post_dispatch', self::class, 'filter_allow_header', 20, 3, 'routes', 'rest', true ),
+		// Client credentials at our endpoints are not WordPress users: core must not try them as
+		// Application Passwords (it would answer 401 first).
+		array( 'application_password_is_api_request', self::class, 'filter_application_password_request', 10, 1, 'basic', 'request', true ),
 		// Discovery and the OAuth endpoints.
-		array( 'parse_request', Discovery::class, 'serve_well_known', 0, 1, 'well_known' ),
-		array( 'rest_index', Discovery::class, 'add_to_rest_index', 10, 1, null ),
-		array( 'rest_api_init', Discovery::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Registration_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Token_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Revocation_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Introspection_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Grants_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'rest_api_init', Site_Health::class, 'register_routes', 10, 1, 'site_health' ),
-		array( 'login_form_oauth_authorize', Authorize_Endpoint::class, 'serve', 10, 1, null ),
+		array( 'parse_request', Discovery::class, 'serve_well_known', 0, 1, 'well_known', 'request' ),
+		array( 'rest_index', Discovery::class, 'add_to_rest_index', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Discovery::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Registration_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Token_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Revocation_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Introspection_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Grants_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'rest_api_init', Site_Health::class, 'register_routes', 10, 1, 'site_health', 'rest' ),
+		array( 'login_form_oauth_authorize', Authorize_Endpoint::class, 'serve', 10, 1, null, 'login' ),
 		// Device authorization grant (RFC 8628): the client's endpoint and the person's page.
-		array( 'rest_api_init', Device_Authorization_Controller::class, 'register_routes', 10, 1, 'routes' ),
-		array( 'login_form_oauth_device', Device_Verification_Endpoint::class, 'serve', 10, 1, null ),
-		array( 'parse_request', Authorize_Endpoint::class, 'redirect_to_login_screen', 0, 1, 'authorize_path' ),
+		array( 'rest_api_init', Device_Authorization_Controller::class, 'register_routes', 10, 1, 'routes', 'rest' ),
+		array( 'login_form_oauth_device', Device_Verification_Endpoint::class, 'serve', 10, 1, null, 'login' ),
+		array( 'parse_request', Authorize_Endpoint::class, 'redirect_to_login_screen', 0, 1, 'authorize_path', 'request' ),
 		// Screens.
-		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null ),
-		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null ),
-		array( 'admin_menu', Admin_Service_Accounts::class, 'add_page', 10, 1, null ),
-		array( 'admin_post_wpoa_rotate_key', Key_Rotation::class, 'handle_rotate', 10, 1, null ),
-		array( 'show_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
-		array( 'edit_user_profile', Profile_Grants::class, 'render', 20, 1, null ),
-		array( 'admin_enqueue_scripts', Profile_Grants::class, 'enqueue', 10, 1, null ),
-		// Lifecycle: what ends tokens without the client asking.
-		array( 'profile_update', User_Lifecycle::class, 'on_profile_update', 10, 2, null ),
-		array( 'after_password_reset', User_Lifecycle::class, 'on_password_reset', 10, 1, null ),
-		array( 'wp_set_password', User_Lifecycle::class, 'on_set_password', 10, 3, null ),
-		array( 'delete_user', User_Lifecycle::class, 'on_delete_user', 10, 1, null ),
-		array( 'remove_user_from_blog', User_Lifecycle::class, 'on_remove_user_from_blog', 10, 2, null ),
+		array( 'admin_menu', Admin_Clients::class, 'add_page', 10, 1, null, 'admin' ),
+		array( 'admin_menu', Key_Rotation::class, 'add_page', 10, 1, null, 'admin' ),
+		array( 'admin_menu', Admin_Service_Accounts::class, 'add_page', 10, 1, null, 'admin' ),
+		array( 'admin_post_wpoa_rotate_key', Key_Rotation::class, 'handle_rotate', 10, 1, null, 'admin' ),
+		array( 'show_user_profile', Profile_Grants::class, 'render', 20, 1, null, 'admin' ),
+		array( 'edit_user_profile', Profile_Grants::class, 'render', 20, 1, null, 'admin' ),
+		array( 'admin_enqueue_scripts', Profile_Grants::class, 'enqueue', 10, 1, null, 'admin' ),
+		// Lifecycle: what ends tokens without the client asking. Any request may change a user.
+		array( 'profile_update', User_Lifecycle::class, 'on_profile_update', 10, 2, null, 'always' ),
+		array( 'after_password_reset', User_Lifecycle::class, 'on_password_reset', 10, 1, null, 'always' ),
+		array( 'wp_set_password', User_Lifecycle::class, 'on_set_password', 10, 3, null, 'always' ),
+		array( 'delete_user', User_Lifecycle::class, 'on_delete_user', 10, 1, null, 'always' ),
+		array( 'remove_user_from_blog', User_Lifecycle::class, 'on_remove_user_from_blog', 10, 2, null, 'always' ),
+		// This plugin's own activation and deactivation: core fires `activate_plugin` /
+		// `deactivate_plugin` right before `activate_<plugin>` / `deactivate_<plugin>` (what
+		// register_activation_hook() would use, at the price of a plugin_basename() per request).
+		array( 'activate_plugin', self::class, 'on_activate_plugin', 10, 2, null, 'manage', true ),
+		array( 'deactivate_plugin', self::class, 'on_deactivate_plugin', 10, 2, null, 'manage', true ),
 		// Storage upkeep.
-		array( 'wpoa_cleanup', Cleanup::class, 'run', 10, 0, null, true ),
-		array( 'wpoa_activated', Cleanup::class, 'schedule', 10, 0, null, true ),
-		array( 'admin_init', Cleanup::class, 'schedule', 10, 0, null, true ),
+		array( 'wpoa_cleanup', Cleanup::class, 'run', 10, 0, null, 'cron', true ),
+		array( 'wpoa_activated', Cleanup::class, 'schedule', 10, 0, null, 'activation', true ),
+		array( 'admin_init', Cleanup::class, 'schedule', 10, 0, null, 'admin', true ),
 		// Multisite: a new site is installed, a deleted site's tables go with it (Network).
-		array( 'wp_initialize_site', Network::class, 'on_initialize_site', 200, 1, null, true ),
-		array( 'wpmu_drop_tables', Network::class, 'drop_tables', 10, 2, null, true ),
-		array( 'network_admin_menu', Admin_Network::class, 'add_page', 10, 1, null ),
+		array( 'wp_initialize_site', Network::class, 'on_initialize_site', 200, 1, null, 'multisite', true ),
+		array( 'wpmu_drop_tables', Network::class, 'drop_tables', 10, 2, null, 'multisite', true ),
+		array( 'network_admin_menu', Admin_Network::class, 'add_page', 10, 1, null, 'admin' ),
+		// Site Health (Tools → Site Health, its scheduled check, its REST tests). Also hooked
+		// without the extension (boot()), so that Site Health explains what is missing.
+		array( 'site_status_tests', self::class, 'site_status_tests', 10, 1, null, 'manage', true ),
+		array( 'debug_information', self::class, 'debug_information', 10, 1, null, 'manage', true ),
 	);
 
 	/**
@@ -114,56 +152,181 @@ final class Plugin {
 	private static $components = array();
 
 	/**
+	 * Whether this process registers only the rows a request needs (see the class comment).
+	 *
+	 * @var bool
+	 */
+	private static $lazy = false;
+
+	/**
+	 * Whether the schema version was checked in this request.
+	 *
+	 * @var bool
+	 */
+	private static $schema_checked = false;
+
+	/**
 	 * Wires the hooks when the extension is present and compatible; otherwise shows an admin
-	 * notice and registers nothing else.
+	 * notice and registers nothing else. Activation and deactivation are hooked either way
+	 * (through core's `activate_plugin` / `deactivate_plugin` actions, which fire right before
+	 * `activate_<plugin>` / `deactivate_<plugin>` and need no plugin_basename() on every request).
 	 */
 	public static function boot(): void {
 		require_once __DIR__ . '/class-autoloader.php';
 		Autoloader::register();
-		add_filter( 'site_status_tests', array( self::class, 'site_status_tests' ) );
-		add_filter( 'debug_information', array( self::class, 'debug_information' ) );
 		if ( null !== self::extension_problem_code() ) {
+			add_action( 'activate_plugin', array( self::class, 'on_activate_plugin' ), 10, 2 );
+			add_action( 'deactivate_plugin', array( self::class, 'on_deactivate_plugin' ), 10, 2 );
+			add_filter( 'site_status_tests', array( self::class, 'site_status_tests' ) );
+			add_filter( 'debug_information', array( self::class, 'debug_information' ) );
 			add_action( 'admin_notices', array( self::class, 'render_extension_notice' ) );
 			add_action( 'network_admin_notices', array( self::class, 'render_extension_notice' ) );
 			return;
 		}
 		require_once __DIR__ . '/functions.php';
-		foreach ( self::HOOKS as $hook ) {
-			add_filter( $hook[0], self::callback( $hook ), $hook[3], $hook[4] );
+		self::$lazy = defined( 'WPOA_LAZY_HOOKS' ) ? (bool) constant( 'WPOA_LAZY_HOOKS' ) : 'cli' !== PHP_SAPI;
+		if ( ! self::$lazy ) {
+			foreach ( self::HOOKS as $i => $hook ) {
+				self::add_row( $i, $hook, true );
+			}
+			return;
 		}
-		add_action( 'plugins_loaded', array( self::class, 'maybe_upgrade_schema' ) );
-		// Client credentials at our endpoints are not WordPress users: core must
-		// not try them as Application Passwords (it would answer 401 first).
-		add_filter( 'application_password_is_api_request', array( self::class, 'filter_application_password_request' ) );
-		// After core's rest_send_allow_header() (priority 10).
-		add_filter( 'rest_post_dispatch', array( self::class, 'filter_allow_header' ), 20, 3 );
+		$admin = is_admin();
+		$cron  = defined( 'DOING_CRON' ) && DOING_CRON;
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only, as wp-login.php reads it.
+		$login = isset( $_REQUEST['action'] ) && is_string( $_REQUEST['action'] ) ? 'login_form_' . $_REQUEST['action'] : '';
+		$pass  = array();
+		foreach ( self::HOOKS as $i => $hook ) {
+			switch ( $hook[6] ) {
+				case 'always':
+					break;
+				case 'request':
+					$pass[ $hook[5] ] = $pass[ $hook[5] ] ?? self::guard_allows( $hook[5], $hook[1], array() );
+					if ( ! $pass[ $hook[5] ] ) {
+						continue 2;
+					}
+					break;
+				case 'login':
+					if ( $hook[0] !== $login ) {
+						continue 2;
+					}
+					break;
+				case 'admin':
+					if ( ! $admin ) {
+						continue 2;
+					}
+					break;
+				case 'manage':
+					if ( ! $admin && ! $cron ) {
+						continue 2;
+					}
+					break;
+				case 'multisite':
+					if ( ! is_multisite() ) {
+						continue 2;
+					}
+					break;
+				case 'cron':
+					if ( ! $cron ) {
+						continue 2;
+					}
+					break;
+				default:
+					continue 2;
+			}
+			self::add_row( $i, $hook, false );
+		}
+		add_action( 'rest_api_init', array( self::class, 'register_rest_hooks' ), 0 );
 	}
 
 	/**
-	 * The callable behind one row of the hook table: a closure, so that nothing (not even PHP's
-	 * callable check of `array( Class, 'method' )`) loads the class before the hook fires.
-	 *
-	 * @param array $hook A row of HOOKS.
-	 * @return \Closure
+	 * `rest_api_init` (priority 0, lazy registration only): registers the `rest` rows, those
+	 * guarded by `routes` / `site_health` only when this request needs those routes (decided once,
+	 * from the route WordPress is about to dispatch), and the `manage` rows for the REST routes
+	 * that activate plugins (`/wp/v2/plugins`) or run Site Health checks (`/wp-site-health/`).
+	 * The `rest_api_init` rows among them run later in this same action (priority 10).
 	 */
-	private static function callback( array $hook ): \Closure {
-		list( , $class, $method, , , $guard ) = $hook;
-		if ( ! empty( $hook[6] ) ) {
-			return static function ( ...$args ) use ( $class, $method ) {
-				return $class::$method( ...$args );
-			};
-		}
-		if ( null === $guard ) {
-			return static function ( ...$args ) use ( $class, $method ) {
-				return self::component( $class )->$method( ...$args );
-			};
-		}
-		return static function ( ...$args ) use ( $class, $method, $guard ) {
-			if ( ! self::guard_allows( $guard, $class, $args ) ) {
-				return $args[0] ?? null;
+	public static function register_rest_hooks(): void {
+		$route  = self::dispatched_rest_route();
+		$manage = null !== $route && ( 0 === strpos( $route . '/', '/wp/v2/plugins/' ) || 0 === strpos( $route, '/wp-site-health/' ) )
+			&& ! is_admin() && ! ( defined( 'DOING_CRON' ) && DOING_CRON );
+		foreach ( self::HOOKS as $i => $hook ) {
+			if ( 'rest' === $hook[6] ) {
+				if ( 'routes' === $hook[5] || 'site_health' === $hook[5] ) {
+					if ( ! self::wants_routes( $route, 'site_health' === $hook[5] ? '/site-health/' : '' ) ) {
+						continue;
+					}
+				} elseif ( null !== $hook[5] && ! self::guard_allows( $hook[5], $hook[1], array() ) ) {
+					continue;
+				}
+			} elseif ( 'manage' !== $hook[6] || ! $manage ) {
+				continue;
 			}
-			return self::component( $class )->$method( ...$args );
-		};
+			self::add_row( $i, $hook, false );
+		}
+	}
+
+	/**
+	 * Registers the rows of one `when` group that lazy registration left for later (see the class
+	 * comment); in the CLI every row is registered at boot already.
+	 *
+	 * @param string      $when  `component` or `activation`.
+	 * @param string|null $class For `component`: the class just instantiated.
+	 */
+	private static function register_deferred( string $when, ?string $class = null ): void {
+		if ( ! self::$lazy ) {
+			return;
+		}
+		foreach ( self::HOOKS as $i => $hook ) {
+			if ( $when === $hook[6] && ( null === $class || $class === $hook[1] ) ) {
+				self::add_row( $i, $hook, false );
+			}
+		}
+	}
+
+	/**
+	 * Adds row `$i` of the hook table to its hook.
+	 *
+	 * @param int   $i       Index of the row in HOOKS.
+	 * @param array $hook    The row.
+	 * @param bool  $guarded Whether its guard (if any) is checked when the hook fires.
+	 */
+	private static function add_row( int $i, array $hook, bool $guarded ): void {
+		if ( $guarded && null !== $hook[5] ) {
+			$callback = array( self::class, 'guarded_' . $i );
+		} elseif ( ! empty( $hook[7] ) && self::class === $hook[1] ) {
+			$callback = array( self::class, $hook[2] );
+		} else {
+			$callback = array( self::class, 'run_' . $i );
+		}
+		add_filter( $hook[0], $callback, $hook[3], $hook[4] );
+	}
+
+	/**
+	 * The callable behind row `<i>` of the hook table: `array( Plugin::class, 'run_<i>' )`, or
+	 * `'guarded_<i>'` to check the row's guard when the hook fires. A static name rather than a
+	 * closure: it costs WordPress no object to hash when the hook is added, and nothing (not even
+	 * PHP's callable check of `array( Class, 'method' )`) loads the row's class before it fires.
+	 *
+	 * @param string $name `run_<i>` or `guarded_<i>`.
+	 * @param array  $args The hook's arguments.
+	 * @return mixed What the row's method returns; with a closed guard, the first argument.
+	 * @throws \BadMethodCallException For any other name.
+	 */
+	public static function __callStatic( $name, $args ) {
+		$at   = strpos( $name, '_' );
+		$kind = false === $at ? '' : substr( $name, 0, $at );
+		$hook = false === $at ? null : ( self::HOOKS[ (int) substr( $name, $at + 1 ) ] ?? null );
+		if ( null === $hook || ( 'run' !== $kind && 'guarded' !== $kind ) ) {
+			throw new \BadMethodCallException( esc_html( 'Wpoa\\Plugin::' . $name . '() does not exist.' ) );
+		}
+		if ( 'guarded' === $kind && null !== $hook[5] && ! self::guard_allows( $hook[5], $hook[1], $args ) ) {
+			return $args[0] ?? null;
+		}
+		if ( ! empty( $hook[7] ) ) {
+			return $hook[1]::{$hook[2]}( ...$args );
+		}
+		return self::component( $hook[1] )->{$hook[2]}( ...$args );
 	}
 
 	/**
@@ -178,11 +341,12 @@ final class Plugin {
 		switch ( $guard ) {
 			case 'bearer':
 				return isset( self::$components[ $class ] ) || self::request_has_bearer_credential();
+			case 'basic':
+				return isset( $_SERVER['PHP_AUTH_USER'] );
+			case 'cors':
+				return isset( $_SERVER['HTTP_ORIGIN'] );
 			case 'loaded':
 				return isset( self::$components[ $class ] );
-			case 'challenge':
-				return isset( self::$components[ $class ] )
-					|| ( ( $args[0] ?? null ) instanceof \WP_HTTP_Response && 401 === $args[0]->get_status() );
 			case 'well_known':
 				$uri = isset( $_SERVER['REQUEST_URI'] ) && is_string( $_SERVER['REQUEST_URI'] ) ? $_SERVER['REQUEST_URI'] : '';
 				return false !== stripos( rawurldecode( $uri ), '/.well-known/' );
@@ -257,17 +421,36 @@ final class Plugin {
 	 * @return bool
 	 */
 	public static function request_wants_routes( string $below = '' ): bool {
-		// WPOA_LAZY_ROUTES (true/false) overrides the choice by SAPI.
-		$lazy = defined( 'WPOA_LAZY_ROUTES' ) ? (bool) constant( 'WPOA_LAZY_ROUTES' ) : 'cli' !== PHP_SAPI;
-		if ( ! $lazy || ! isset( $_SERVER['REQUEST_URI'] ) ) {
-			return true;
-		}
-		$route = self::requested_rest_route();
-		if ( null === $route ) {
+		return self::wants_routes( self::dispatched_rest_route(), $below );
+	}
+
+	/**
+	 * Whether a request for `$route` needs the plugin's routes (see request_wants_routes()).
+	 *
+	 * @param string|null $route The route (dispatched_rest_route()).
+	 * @param string      $below As for request_wants_routes().
+	 * @return bool
+	 */
+	private static function wants_routes( ?string $route, string $below ): bool {
+		if ( ! self::$lazy || ! isset( $_SERVER['REQUEST_URI'] ) || null === $route ) {
 			return true;
 		}
 		$route = '/' . trim( $route, '/' );
 		return '/' === $route || 0 === strpos( $route . '/', '/' . self::REST_NAMESPACE . ( '' !== $below ? '/' . trim( $below, '/' ) : '' ) . '/' );
+	}
+
+	/**
+	 * The REST route of this request: the one WordPress parsed and is about to dispatch during a
+	 * REST request, else requested_rest_route(); null when the request addresses none.
+	 *
+	 * @return string|null
+	 */
+	private static function dispatched_rest_route(): ?string {
+		$wp = $GLOBALS['wp'] ?? null;
+		if ( $wp instanceof \WP && isset( $wp->query_vars['rest_route'] ) && is_string( $wp->query_vars['rest_route'] ) && '' !== $wp->query_vars['rest_route'] ) {
+			return '/' . ltrim( $wp->query_vars['rest_route'], '/' );
+		}
+		return self::requested_rest_route();
 	}
 
 	/**
@@ -300,6 +483,7 @@ final class Plugin {
 	public static function component( string $class ) {
 		if ( ! isset( self::$components[ $class ] ) ) {
 			self::$components[ $class ] = new $class();
+			self::register_deferred( 'component', $class );
 		}
 		return self::$components[ $class ];
 	}
@@ -315,12 +499,19 @@ final class Plugin {
 	}
 
 	/**
-	 * Installs or upgrades the tables when the stored schema version is older (plugins_loaded). A
-	 * site never installed (a network activated on more sites than activation installs at once,
-	 * see activate()) gets everything activation gives: tables, key and cleanup event.
+	 * Installs or upgrades the tables when the stored schema version is older. Runs once per
+	 * request, when the first of the plugin's classes beyond the bootstrap loads (Autoloader):
+	 * every component that reads or writes the tables loads a class first, and a request that
+	 * loads none (a page view) has no reason to look at the schema. A site never installed (a
+	 * network activated on more sites than activation installs at once, see activate()) gets
+	 * everything activation gives: tables, key and cleanup event.
 	 */
 	public static function maybe_upgrade_schema(): void {
-		$installed = (int) get_option( self::SCHEMA_OPTION, 0 );
+		if ( self::$schema_checked || ! function_exists( 'get_option' ) ) {
+			return;
+		}
+		self::$schema_checked = true;
+		$installed            = (int) get_option( self::SCHEMA_OPTION, 0 );
 		if ( 0 === $installed ) {
 			self::install_site();
 		} elseif ( $installed < self::SCHEMA_VERSION ) {
@@ -464,7 +655,34 @@ final class Plugin {
 		if ( null === self::extension_problem_code() ) {
 			Keys::ensure_key();
 		}
+		self::register_deferred( 'activation' );
 		do_action( 'wpoa_activated' );
+	}
+
+	/**
+	 * `activate_plugin` (core fires it right before `activate_<plugin>`, for every plugin):
+	 * activates this plugin when it is the one.
+	 *
+	 * @param string $plugin       Path of the plugin's main file relative to the plugins folder.
+	 * @param bool   $network_wide Whether WordPress activates it for the network.
+	 */
+	public static function on_activate_plugin( $plugin, $network_wide = false ): void {
+		if ( plugin_basename( WPOA_FILE ) === $plugin ) {
+			self::activate( (bool) $network_wide );
+		}
+	}
+
+	/**
+	 * `deactivate_plugin` (core fires it right before `deactivate_<plugin>`, for every plugin):
+	 * deactivates this plugin when it is the one.
+	 *
+	 * @param string $plugin       Path of the plugin's main file relative to the plugins folder.
+	 * @param bool   $network_wide Whether WordPress deactivates it for the network.
+	 */
+	public static function on_deactivate_plugin( $plugin, $network_wide = false ): void {
+		if ( plugin_basename( WPOA_FILE ) === $plugin ) {
+			self::deactivate( (bool) $network_wide );
+		}
 	}
 
 	/**
@@ -506,6 +724,25 @@ final class Plugin {
 	}
 
 	/**
+	 * `rest_post_dispatch` of every REST request: hands the response to Bearer_Authenticator
+	 * when it runs in this request (a bearer credential was tried) or when the response is a 401
+	 * that may need a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9728 §5.1); any other
+	 * response passes untouched, and nothing is loaded for it.
+	 *
+	 * @param mixed            $response The response (a WP_HTTP_Response for REST routes).
+	 * @param \WP_REST_Server  $server   Server.
+	 * @param \WP_REST_Request $request  Request.
+	 * @return mixed
+	 */
+	public static function rest_post_dispatch( $response, $server = null, $request = null ) {
+		if ( isset( self::$components[ Bearer_Authenticator::class ] )
+			|| ( $response instanceof \WP_HTTP_Response && 401 === $response->get_status() ) ) {
+			return self::component( Bearer_Authenticator::class )->rest_post_dispatch( $response, $server, $request );
+		}
+		return $response;
+	}
+
+	/**
 	 * Lets browser clients read the `WWW-Authenticate` challenge of any REST answer (CORS). Runs
 	 * on every REST request, so it lives here and loads nothing.
 	 *
@@ -513,10 +750,14 @@ final class Plugin {
 	 * @return string[]
 	 */
 	public static function exposed_cors_headers( $headers ) {
-		$headers   = (array) $headers;
-		$headers[] = 'WWW-Authenticate';
-		$headers[] = 'DPoP-Nonce'; // RFC 9449 §8.1: browser clients must read the nonce.
-		return array_values( array_unique( $headers ) );
+		$headers = (array) $headers;
+		// RFC 9449 §8.1: browser clients must read the nonce.
+		foreach ( array( 'WWW-Authenticate', 'DPoP-Nonce' ) as $name ) {
+			if ( ! in_array( $name, $headers, true ) ) {
+				$headers[] = $name;
+			}
+		}
+		return $headers;
 	}
 
 	/**
@@ -526,9 +767,11 @@ final class Plugin {
 	 * @return string[]
 	 */
 	public static function allowed_cors_headers( $headers ) {
-		$headers   = (array) $headers;
-		$headers[] = 'DPoP';
-		return array_values( array_unique( $headers ) );
+		$headers = (array) $headers;
+		if ( ! in_array( 'DPoP', $headers, true ) ) {
+			$headers[] = 'DPoP';
+		}
+		return $headers;
 	}
 
 	/**

@@ -775,8 +775,11 @@ final class Site_Health {
 				$name = __( 'an anonymous function', 'wp-oauth' );
 			} elseif ( is_array( $callback ) && 2 === count( $callback ) ) {
 				$class = is_object( $callback[0] ) ? get_class( $callback[0] ) : (string) $callback[0];
-				$ref   = new \ReflectionMethod( $class, (string) $callback[1] );
-				$name  = $class . '::' . $callback[1] . '()';
+				if ( Plugin::class === ltrim( $class, '\\' ) ) {
+					return null; // WP OAuth's hook table (Plugin::run_<i>, through __callStatic()).
+				}
+				$ref  = new \ReflectionMethod( $class, (string) $callback[1] );
+				$name = $class . '::' . $callback[1] . '()';
 			} elseif ( is_string( $callback ) ) {
 				list( $class, $method ) = explode( '::', $callback, 2 );
 				$ref                    = new \ReflectionMethod( $class, $method );
