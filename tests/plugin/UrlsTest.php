@@ -1,7 +1,7 @@
 <?php
 /**
- * Urls memoises issuer() and audience() within a request without ever serving a stale value
- * when the filters that shape them change.
+ * Urls memoises issuer() and audience() within a request and keeps them across requests under
+ * a fingerprint of their inputs, without ever serving a stale value when an input changes.
  *
  * @covers \Wpoa\Urls
  */
@@ -43,5 +43,171 @@ final class UrlsTest extends PHPUnit\Framework\TestCase
             remove_filter('rest_url', $count);
         }
         $this->assertSame(1, $calls, 'rest_url() ran once for three calls');
+    }
+
+    /** @var array<string,mixed> State restored after each test. */
+    private array $saved = [];
+
+    protected function setUp(): void
+    {
+        global $wp_rewrite;
+        $this->saved = [
+            'home' => get_option('home'),
+            'permalink' => (string) get_option('permalink_structure'),
+            'https' => $_SERVER['HTTPS'] ?? null,
+            'blog_id' => $GLOBALS['blog_id'] ?? 1,
+        ];
+        delete_option(\Wpoa\Urls::CACHE_OPTION);
+        \Wpoa\Urls::forget();
+    }
+
+    protected function tearDown(): void
+    {
+        global $wp_rewrite;
+        update_option('home', $this->saved['home']);
+        if ((string) $wp_rewrite->permalink_structure !== $this->saved['permalink']) {
+            $wp_rewrite->set_permalink_structure($this->saved['permalink']);
+        }
+        if (null === $this->saved['https']) {
+            unset($_SERVER['HTTPS']);
+        } else {
+            $_SERVER['HTTPS'] = $this->saved['https'];
+        }
+        $GLOBALS['blog_id'] = $this->saved['blog_id'];
+        delete_option(\Wpoa\Urls::CACHE_OPTION);
+        \Wpoa\Urls::forget();
+    }
+
+    /** @return array<string,mixed> The cache option as stored. */
+    private static function cache(): array
+    {
+        $raw = get_option(\Wpoa\Urls::CACHE_OPTION, '');
+        return is_string($raw) && '' !== $raw ? (array) json_decode($raw, true) : [];
+    }
+
+    /** Replaces the entry of the current inputs by values that are wrong for every input. */
+    private static function poison(): string
+    {
+        $fingerprint = \Wpoa\Urls::fingerprint();
+        self::assertIsString($fingerprint, 'core alone shapes the URLs here: the inputs are described');
+        $cache = self::cache();
+        $cache[$fingerprint] = ['issuer' => 'https://stale.example', 'audience' => 'https://stale.example/wp-json/', 'home_path' => '/stale/'];
+        update_option(\Wpoa\Urls::CACHE_OPTION, wp_json_encode($cache, JSON_UNESCAPED_SLASHES), true);
+        \Wpoa\Urls::forget();
+        return $fingerprint;
+    }
+
+    /** What core computes right now, without any cache. */
+    private function assertFresh(string $message): void
+    {
+        \Wpoa\Urls::forget();
+        $this->assertSame(untrailingslashit(home_url()), \Wpoa\Urls::issuer(), $message);
+        $this->assertSame(rest_url(), \Wpoa\Urls::audience(), $message);
+        $this->assertSame(trailingslashit((string) wp_parse_url(home_url('/'), PHP_URL_PATH)), \Wpoa\Urls::home_path(), $message);
+        $this->assertNotSame('https://stale.example', \Wpoa\Urls::issuer(), $message);
+    }
+
+    public function testEntryIsWrittenOnceAndServesLaterRequests(): void
+    {
+        $site = rtrim(wpoa_site()['url'], '/');
+        $this->assertSame($site, \Wpoa\Urls::issuer());
+        $fingerprint = \Wpoa\Urls::fingerprint();
+        $this->assertSame(
+            [$fingerprint => ['issuer' => $site, 'audience' => $site . '/wp-json/', 'home_path' => '/']],
+            self::cache(),
+            'the first request stores what it computed, autoloaded'
+        );
+        $this->assertArrayHasKey(\Wpoa\Urls::CACHE_OPTION, wp_load_alloptions());
+
+        // A later request takes the stored entry as it is (here a planted one, to see that it does).
+        self::poison();
+        $this->assertSame('https://stale.example', \Wpoa\Urls::issuer());
+        $this->assertSame('https://stale.example/wp-json/', \Wpoa\Urls::audience());
+    }
+
+    /** @return iterable<string, array{callable, callable}> input => [change it, undo it] */
+    public static function inputs(): iterable
+    {
+        $filter = static fn (string $hook, callable $cb) => [static fn () => add_filter($hook, $cb, 10, 3), static fn () => remove_filter($hook, $cb, 10)];
+        yield 'home option' => [static fn () => update_option('home', 'https://moved.example/blog'), static fn () => null];
+        yield 'WP_HOME through option_home' => $filter('option_home', static fn () => 'https://constant.example');
+        yield 'plain permalinks' => [static fn () => $GLOBALS['wp_rewrite']->set_permalink_structure(''), static fn () => null];
+        yield 'index.php permalinks' => [static fn () => $GLOBALS['wp_rewrite']->set_permalink_structure('/index.php/%postname%/'), static fn () => null];
+        yield 'REST prefix filter' => $filter('rest_url_prefix', static fn () => 'api');
+        yield 'home_url filter' => $filter('home_url', static fn ($url) => str_replace('localhost', 'example.test', $url));
+        yield 'generic pre_option filter' => $filter('pre_option', static fn ($pre, $option) => 'home' === $option ? 'https://pre.example' : $pre);
+        yield 'not HTTPS' => [static function () {
+            $_SERVER['HTTPS'] = 'off';
+        }, static fn () => null];
+        yield 'another blog' => [static function () {
+            $GLOBALS['blog_id'] = 2;
+        }, static fn () => null];
+    }
+
+    /**
+     * @dataProvider inputs
+     */
+    public function testEveryInputChangeBypassesTheEntryOfTheOldInputs(callable $change, callable $undo): void
+    {
+        // The site over plain http (the scheme then depends on is_ssl()), behind HTTPS.
+        update_option('home', str_replace('https://', 'http://', (string) $this->saved['home']));
+        $_SERVER['HTTPS'] = 'on';
+        $before = self::poison();
+        $this->assertSame('https://stale.example', \Wpoa\Urls::issuer(), 'the planted entry is in use before the change');
+
+        $change();
+        try {
+            \Wpoa\Urls::forget();
+            $this->assertNotSame($before, \Wpoa\Urls::fingerprint());
+            $this->assertFresh('after the change, the values are computed for the new inputs');
+        } finally {
+            $undo();
+        }
+    }
+
+    public function testChangingAnInputWithinARequestIsSeenAtOnce(): void
+    {
+        $site = rtrim(wpoa_site()['url'], '/');
+        $this->assertSame($site . '/wp-json/', \Wpoa\Urls::audience());
+        $GLOBALS['wp_rewrite']->set_permalink_structure('');
+        $this->assertSame($site . '/index.php?rest_route=/', \Wpoa\Urls::audience(), 'no forget() needed');
+        update_option('home', 'https://moved.example');
+        $this->assertSame(untrailingslashit(home_url()), \Wpoa\Urls::issuer());
+    }
+
+    public function testFilteredUrlsAreNeverStored(): void
+    {
+        $cb = static fn ($url) => $url . 'x/';
+        add_filter('rest_url', $cb);
+        try {
+            $this->assertNull(\Wpoa\Urls::fingerprint());
+            $this->assertStringEndsWith('/wp-json/x/', \Wpoa\Urls::audience());
+        } finally {
+            remove_filter('rest_url', $cb);
+        }
+        $this->assertSame([], self::cache(), 'nothing written for inputs the fingerprint cannot describe');
+    }
+
+    public function testUnreadableOrForeignEntriesAreIgnored(): void
+    {
+        $fingerprint = \Wpoa\Urls::fingerprint();
+        foreach (['not json', wp_json_encode([$fingerprint => ['issuer' => 'https://x.example']]), wp_json_encode([$fingerprint => ['issuer' => 1, 'audience' => [], 'home_path' => '/']])] as $raw) {
+            update_option(\Wpoa\Urls::CACHE_OPTION, $raw, true);
+            \Wpoa\Urls::forget();
+            $this->assertFresh('a damaged cache is recomputed');
+        }
+    }
+
+    public function testTheCacheStaysSmall(): void
+    {
+        for ($i = 0; $i < \Wpoa\Urls::CACHE_MAX + 3; $i++) {
+            update_option('home', 'https://site' . $i . '.example');
+            \Wpoa\Urls::forget();
+            \Wpoa\Urls::issuer();
+        }
+        $cache = self::cache();
+        $this->assertCount(\Wpoa\Urls::CACHE_MAX, $cache);
+        $this->assertStringContainsString('|https://site' . (\Wpoa\Urls::CACHE_MAX + 2) . '.example|', (string) array_key_last($cache), 'the newest stays');
+        $this->assertStringNotContainsString('|https://site0.example|', implode("\n", array_keys($cache)), 'the oldest go');
     }
 }

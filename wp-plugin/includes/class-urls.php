@@ -15,10 +15,23 @@ defined( 'ABSPATH' ) || exit;
 final class Urls {
 
 	/**
-	 * Filters whose callbacks shape issuer() and audience(): a change to any of them (a callback
-	 * added or removed) makes the memoised values stale.
+	 * Filters whose callbacks shape issuer() and audience(): a callback on any of them (other than
+	 * core's own, STABLE_CALLBACKS) may compute the URLs from something the fingerprint does not
+	 * see, so the values are then computed in every request (memoised within it only).
 	 */
-	const INPUT_HOOKS = array( 'wpoa_issuer', 'wpoa_audience', 'home_url', 'rest_url', 'rest_url_prefix', 'set_url_scheme', 'option_home', 'pre_option_home', 'option_permalink_structure', 'pre_option_permalink_structure' );
+	const INPUT_HOOKS = array( 'wpoa_issuer', 'wpoa_audience', 'home_url', 'rest_url', 'rest_url_prefix', 'set_url_scheme', 'pre_option', 'option_home', 'pre_option_home', 'default_option_home', 'option_permalink_structure', 'pre_option_permalink_structure', 'default_option_permalink_structure' );
+
+	/**
+	 * Core's callbacks on INPUT_HOOKS whose output the fingerprint covers: `_config_wp_home`
+	 * returns the WP_HOME constant (part of the fingerprint) or the value unchanged.
+	 */
+	const STABLE_CALLBACKS = array( 'option_home' => '_config_wp_home' );
+
+	/** Autoloaded option: fingerprint => {issuer, audience, home_path}, across requests (docs/decisions/url-cache.md). */
+	const CACHE_OPTION = 'wpoa_url_cache';
+
+	/** Most fingerprints kept in CACHE_OPTION (the oldest goes first). */
+	const CACHE_MAX = 6;
 
 	/**
 	 * Values computed in this request: context key => [name => value].
@@ -28,36 +41,173 @@ final class Urls {
 	private static $memo = array();
 
 	/**
-	 * A value computed once per request and context (site, HTTPS or not, the callbacks on the
-	 * filters that shape it): issuer() and audience() are compared byte for byte on every bearer
-	 * request and at several endpoints, and core computes them from options and filters each time.
+	 * Whether this request already wrote CACHE_OPTION (at most one write per request).
 	 *
-	 * @param string   $name    `issuer` or `audience`.
-	 * @param callable $compute Returns the value.
+	 * @var bool
+	 */
+	private static $wrote = false;
+
+	/**
+	 * A cheap, stable description of everything issuer(), audience() and home_path() derive from,
+	 * or null when it cannot be trusted across requests: the site (blog id; never while
+	 * switch_to_blog() is in effect), HTTPS or not, wp-admin with FORCE_SSL_ADMIN (get_rest_url()
+	 * forces https there), the raw `home` and `permalink_structure` values of the loaded
+	 * autoloaded options (after the `alloptions` filter, as get_option() reads them), the WP_HOME
+	 * constant, the rewrite object's permalink structure and index file, the WordPress and plugin
+	 * versions; null when any filter in INPUT_HOOKS has a callback beyond STABLE_CALLBACKS, when
+	 * WordPress is installing, or when `home` is not among the autoloaded options.
+	 *
+	 * @return string|null
+	 */
+	public static function fingerprint(): ?string {
+		global $wp_filter, $wp_rewrite, $wp_version;
+		if ( ! isset( $wp_rewrite ) || ( is_multisite() && ms_is_switched() ) || wp_installing() ) {
+			return null;
+		}
+		foreach ( self::INPUT_HOOKS as $hook ) {
+			if ( isset( $wp_filter[ $hook ] ) && $wp_filter[ $hook ]->callbacks ) {
+				$callbacks = $wp_filter[ $hook ]->callbacks;
+				$stable    = self::STABLE_CALLBACKS[ $hook ] ?? null;
+				if ( null === $stable || 1 !== count( $callbacks ) || 1 !== count( (array) reset( $callbacks ) ) || ! isset( reset( $callbacks )[ $stable ] ) ) {
+					return null;
+				}
+			}
+		}
+		$all = wp_load_alloptions();
+		if ( ! isset( $all['home'] ) || ! is_string( $all['home'] ) ) {
+			return null;
+		}
+		return get_current_blog_id()
+			. ( is_ssl() ? '|s' : '|' )
+			. ( is_admin() && force_ssl_admin() ? 'a|' : '|' )
+			. $all['home'] . '|'
+			. ( defined( 'WP_HOME' ) ? (string) WP_HOME : '' ) . '|'
+			. ( isset( $all['permalink_structure'] ) ? (string) $all['permalink_structure'] : '' ) . '|'
+			. $wp_rewrite->permalink_structure . '|' . $wp_rewrite->index . '|'
+			. $wp_version . '|' . ( defined( 'WPOA_VERSION' ) ? WPOA_VERSION : '' );
+	}
+
+	/**
+	 * The per-request memo key when fingerprint() is null: the site, HTTPS or not, the rewrite
+	 * structure and the callbacks on INPUT_HOOKS (a callback added or removed changes it).
+	 *
 	 * @return string
 	 */
-	private static function memo( string $name, callable $compute ): string {
+	private static function volatile_key(): string {
 		global $wp_filter, $wp_rewrite;
-		$key = get_current_blog_id() . ( is_ssl() ? 's' : '' ) . '|' . ( isset( $wp_rewrite ) ? (string) $wp_rewrite->permalink_structure : '' );
+		$key = '~' . get_current_blog_id() . ( is_ssl() ? 's' : '' ) . '|' . ( isset( $wp_rewrite ) ? (string) $wp_rewrite->permalink_structure : '' );
 		foreach ( self::INPUT_HOOKS as $hook ) {
 			if ( isset( $wp_filter[ $hook ] ) ) {
 				$key .= '|' . $hook . ':' . spl_object_id( $wp_filter[ $hook ] ) . ':' . count( $wp_filter[ $hook ]->callbacks, COUNT_RECURSIVE );
 			}
 		}
-		if ( ! isset( self::$memo[ $key ][ $name ] ) ) {
-			if ( count( self::$memo ) > 8 ) {
-				self::$memo = array();
-			}
-			self::$memo[ $key ][ $name ] = $compute();
-		}
-		return self::$memo[ $key ][ $name ];
+		return $key;
 	}
 
 	/**
-	 * Forgets the memoised values (after the site's URL options changed within a request, and in tests).
+	 * The values computed from scratch (core's URL functions and this plugin's filters).
+	 *
+	 * @param string $name `issuer`, `audience` or `home_path`.
+	 * @return string
+	 */
+	private static function compute( string $name ): string {
+		switch ( $name ) {
+			case 'issuer':
+				return (string) apply_filters( 'wpoa_issuer', untrailingslashit( home_url() ) );
+			case 'audience':
+				return (string) apply_filters( 'wpoa_audience', rest_url() );
+			default:
+				return trailingslashit( (string) wp_parse_url( home_url( '/' ), PHP_URL_PATH ) );
+		}
+	}
+
+	/**
+	 * A value computed once per request and context, and kept across requests in CACHE_OPTION
+	 * under its fingerprint() when there is one: issuer() and audience() are compared byte for
+	 * byte on every bearer request, and core computes them from options and filters each time.
+	 * An entry is only ever used for exactly the inputs it was computed from; when the inputs
+	 * cannot be described (fingerprint() is null) nothing is read or written across requests.
+	 *
+	 * @param string $name `issuer`, `audience` or `home_path`.
+	 * @return string
+	 */
+	private static function memo( string $name ): string {
+		$fingerprint = self::fingerprint();
+		$key         = $fingerprint ?? self::volatile_key();
+		if ( isset( self::$memo[ $key ][ $name ] ) ) {
+			return self::$memo[ $key ][ $name ];
+		}
+		if ( count( self::$memo ) > 8 ) {
+			self::$memo = array();
+		}
+		if ( null === $fingerprint ) {
+			self::$memo[ $key ][ $name ] = self::compute( $name );
+			return self::$memo[ $key ][ $name ];
+		}
+		$cache = self::read_cache();
+		$entry = $cache[ $fingerprint ] ?? null;
+		if ( ! is_array( $entry ) || ! isset( $entry['issuer'], $entry['audience'], $entry['home_path'] )
+			|| ! is_string( $entry['issuer'] ) || ! is_string( $entry['audience'] ) || ! is_string( $entry['home_path'] ) ) {
+			$entry = array(
+				'issuer'    => self::compute( 'issuer' ),
+				'audience'  => self::compute( 'audience' ),
+				'home_path' => self::compute( 'home_path' ),
+			);
+			// Computing may have run filters that changed an input: keep the entry only when not.
+			if ( self::fingerprint() === $fingerprint ) {
+				self::write_cache( $cache, $fingerprint, $entry );
+			}
+		}
+		self::$memo[ $key ] = $entry;
+		return $entry[ $name ];
+	}
+
+	/**
+	 * CACHE_OPTION as loaded with the autoloaded options; empty when missing or unreadable.
+	 *
+	 * @return array<string, mixed>
+	 */
+	private static function read_cache(): array {
+		$all = wp_load_alloptions();
+		$raw = $all[ self::CACHE_OPTION ] ?? null;
+		if ( ! is_string( $raw ) || '' === $raw ) {
+			return array();
+		}
+		$cache = json_decode( $raw, true );
+		return is_array( $cache ) ? $cache : array();
+	}
+
+	/**
+	 * Adds an entry to CACHE_OPTION (autoloaded), dropping the oldest beyond CACHE_MAX. At most
+	 * once per request; a failed write changes nothing (the value is computed again next time).
+	 *
+	 * @param array<string, mixed>  $cache       The entries as read.
+	 * @param string                $fingerprint The entry's fingerprint.
+	 * @param array<string, string> $entry       issuer, audience, home_path.
+	 */
+	private static function write_cache( array $cache, string $fingerprint, array $entry ): void {
+		global $wpdb;
+		if ( self::$wrote ) {
+			return;
+		}
+		self::$wrote = true;
+		unset( $cache[ $fingerprint ] );
+		$cache[ $fingerprint ] = $entry;
+		while ( count( $cache ) > self::CACHE_MAX ) {
+			array_shift( $cache );
+		}
+		$suppressed = $wpdb->suppress_errors();
+		update_option( self::CACHE_OPTION, (string) wp_json_encode( $cache, JSON_UNESCAPED_SLASHES ), true );
+		$wpdb->suppress_errors( $suppressed );
+	}
+
+	/**
+	 * Forgets the values memoised in this request (CACHE_OPTION stays: its entries are keyed by
+	 * their inputs). For tests and processes that serve several requests.
 	 */
 	public static function forget(): void {
-		self::$memo = array();
+		self::$memo  = array();
+		self::$wrote = false;
 	}
 
 	/**
@@ -68,7 +218,7 @@ final class Urls {
 	 * @return string
 	 */
 	public static function issuer(): string {
-		return self::memo( 'issuer', static fn() => (string) apply_filters( 'wpoa_issuer', untrailingslashit( home_url() ) ) );
+		return self::memo( 'issuer' );
 	}
 
 	/**
@@ -78,7 +228,16 @@ final class Urls {
 	 * @return string
 	 */
 	public static function audience(): string {
-		return self::memo( 'audience', static fn() => (string) apply_filters( 'wpoa_audience', rest_url() ) );
+		return self::memo( 'audience' );
+	}
+
+	/**
+	 * The path of the site's home URL with a trailing slash, e.g. `/` or `/blog/`.
+	 *
+	 * @return string
+	 */
+	public static function home_path(): string {
+		return self::memo( 'home_path' );
 	}
 
 	/**

@@ -305,7 +305,7 @@ final class Bearer_Authenticator {
 		}
 		$uri  = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
 		$path = (string) wp_parse_url( $uri, PHP_URL_PATH );
-		$home = trailingslashit( (string) wp_parse_url( home_url( '/' ), PHP_URL_PATH ) );
+		$home = Urls::home_path();
 		$rest = rest_get_url_prefix() . '/';
 		foreach ( array( $home . $rest, $home . 'index.php/' . $rest ) as $prefix ) {
 			if ( 0 === strpos( $path . '/', $prefix ) ) {
