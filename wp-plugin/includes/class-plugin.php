@@ -710,7 +710,17 @@ final class Plugin {
 	 * @return bool
 	 */
 	public static function is_oauth_endpoint_request(): bool {
-		$route = self::requested_rest_route();
+		return self::is_oauth_endpoint_route( self::requested_rest_route() );
+	}
+
+	/**
+	 * Whether a REST route (Plugin::requested_rest_route()) is one of the OAuth endpoints that
+	 * authenticate clients themselves, as is_oauth_endpoint_request().
+	 *
+	 * @param string|null $route The route, or null for a request that names none.
+	 * @return bool
+	 */
+	public static function is_oauth_endpoint_route( ?string $route ): bool {
 		if ( null === $route ) {
 			return false;
 		}

@@ -41,6 +41,20 @@ final class Urls {
 	private static $memo = array();
 
 	/**
+	 * Values held fixed by pin(), or null; with the nesting depth.
+	 *
+	 * @var array<string, string>|null
+	 */
+	private static $pinned = null;
+
+	/**
+	 * How many pin() calls are open.
+	 *
+	 * @var int
+	 */
+	private static $pins = 0;
+
+	/**
 	 * Whether this request already wrote CACHE_OPTION (at most one write per request).
 	 *
 	 * @var bool
@@ -60,6 +74,17 @@ final class Urls {
 	 * @return string|null
 	 */
 	public static function fingerprint(): ?string {
+		$all = null;
+		return self::fingerprint_from( $all );
+	}
+
+	/**
+	 * fingerprint(), handing back the autoloaded options it read (null when it did not get there).
+	 *
+	 * @param array<string, mixed>|null $all Set to wp_load_alloptions().
+	 * @return string|null
+	 */
+	private static function fingerprint_from( ?array &$all ): ?string {
 		global $wp_filter, $wp_rewrite, $wp_version;
 		if ( ! isset( $wp_rewrite ) || ( is_multisite() && ms_is_switched() ) || wp_installing() ) {
 			return null;
@@ -132,19 +157,38 @@ final class Urls {
 	 * @return string
 	 */
 	private static function memo( string $name ): string {
-		$fingerprint = self::fingerprint();
+		if ( null !== self::$pinned ) {
+			return self::$pinned[ $name ];
+		}
+		return self::entry( $name )[ $name ];
+	}
+
+	/**
+	 * The memoised values of the current inputs: all three when they have a fingerprint (or
+	 * `$name` is null), else at least `$name`.
+	 *
+	 * @param string|null $name `issuer`, `audience`, `home_path`, or null for all three.
+	 * @return array<string, string>
+	 */
+	private static function entry( ?string $name ): array {
+		$all         = null;
+		$fingerprint = self::fingerprint_from( $all );
 		$key         = $fingerprint ?? self::volatile_key();
-		if ( isset( self::$memo[ $key ][ $name ] ) ) {
-			return self::$memo[ $key ][ $name ];
+		if ( isset( self::$memo[ $key ] ) && ( null === $name ? 3 === count( self::$memo[ $key ] ) : isset( self::$memo[ $key ][ $name ] ) ) ) {
+			return self::$memo[ $key ];
 		}
 		if ( count( self::$memo ) > 8 ) {
 			self::$memo = array();
 		}
 		if ( null === $fingerprint ) {
-			self::$memo[ $key ][ $name ] = self::compute( $name );
-			return self::$memo[ $key ][ $name ];
+			foreach ( null === $name ? array( 'issuer', 'audience', 'home_path' ) : array( $name ) as $one ) {
+				if ( ! isset( self::$memo[ $key ][ $one ] ) ) {
+					self::$memo[ $key ][ $one ] = self::compute( $one );
+				}
+			}
+			return self::$memo[ $key ];
 		}
-		$cache = self::read_cache();
+		$cache = self::read_cache( (array) $all );
 		$entry = $cache[ $fingerprint ] ?? null;
 		if ( ! is_array( $entry ) || ! isset( $entry['issuer'], $entry['audience'], $entry['home_path'] )
 			|| ! is_string( $entry['issuer'] ) || ! is_string( $entry['audience'] ) || ! is_string( $entry['home_path'] ) ) {
@@ -158,17 +202,21 @@ final class Urls {
 				self::write_cache( $cache, $fingerprint, $entry );
 			}
 		}
-		self::$memo[ $key ] = $entry;
-		return $entry[ $name ];
+		self::$memo[ $key ] = array(
+			'issuer'    => $entry['issuer'],
+			'audience'  => $entry['audience'],
+			'home_path' => $entry['home_path'],
+		);
+		return self::$memo[ $key ];
 	}
 
 	/**
 	 * CACHE_OPTION as loaded with the autoloaded options; empty when missing or unreadable.
 	 *
+	 * @param array<string, mixed> $all wp_load_alloptions().
 	 * @return array<string, mixed>
 	 */
-	private static function read_cache(): array {
-		$all = wp_load_alloptions();
+	private static function read_cache( array $all ): array {
 		$raw = $all[ self::CACHE_OPTION ] ?? null;
 		if ( ! is_string( $raw ) || '' === $raw ) {
 			return array();
@@ -202,12 +250,36 @@ final class Urls {
 	}
 
 	/**
+	 * Holds issuer(), audience() and home_path() fixed until the matching unpin(): one
+	 * authentication reads them several times (the request's path, the token's `iss` and `aud`),
+	 * and they are then taken from the inputs as they were when it began, checked once.
+	 * Calls nest; every pin() needs its unpin() (in a `finally`).
+	 */
+	public static function pin(): void {
+		if ( 0 === self::$pins++ ) {
+			self::$pinned = null;
+			self::$pinned = self::entry( null );
+		}
+	}
+
+	/**
+	 * Ends the pin() it matches; the values follow their inputs again after the outermost.
+	 */
+	public static function unpin(): void {
+		if ( self::$pins > 0 && 0 === --self::$pins ) {
+			self::$pinned = null;
+		}
+	}
+
+	/**
 	 * Forgets the values memoised in this request (CACHE_OPTION stays: its entries are keyed by
 	 * their inputs). For tests and processes that serve several requests.
 	 */
 	public static function forget(): void {
-		self::$memo  = array();
-		self::$wrote = false;
+		self::$memo   = array();
+		self::$wrote  = false;
+		self::$pinned = null;
+		self::$pins   = 0;
 	}
 
 	/**

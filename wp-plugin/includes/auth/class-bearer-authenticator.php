@@ -95,6 +95,13 @@ final class Bearer_Authenticator {
 	private $scheme = 'bearer';
 
 	/**
+	 * The request's REST route while one authentication runs (resolve_if_applies()), read once.
+	 *
+	 * @var array{0: string|null}|null
+	 */
+	private $route = null;
+
+	/**
 	 * Forgets the outcome (the next determine_current_user reads the request again).
 	 * For tests and long-running processes that handle several requests.
 	 */
@@ -105,6 +112,7 @@ final class Bearer_Authenticator {
 		$this->claims    = array();
 		$this->error     = null;
 		$this->scheme    = 'bearer';
+		$this->route     = null;
 	}
 
 	/**
@@ -160,10 +168,10 @@ final class Bearer_Authenticator {
 	 */
 	public function determine_current_user( $user_id ) {
 		if ( ! $this->resolved ) {
-			if ( ! $this->applies() ) {
+			$this->resolve_if_applies();
+			if ( ! $this->resolved ) {
 				return $user_id;
 			}
-			$this->resolve();
 		}
 		if ( ! $this->attempted ) {
 			return $user_id;
@@ -182,8 +190,8 @@ final class Bearer_Authenticator {
 		if ( is_wp_error( $result ) ) {
 			return $result;
 		}
-		if ( ! $this->resolved && $this->applies() ) {
-			$this->resolve();
+		if ( ! $this->resolved ) {
+			$this->resolve_if_applies();
 		}
 		if ( null !== $this->error ) {
 			return $this->wp_error();
@@ -285,7 +293,27 @@ final class Bearer_Authenticator {
 		if ( ! self::is_rest_request() ) {
 			return false;
 		}
-		return ! Plugin::is_oauth_endpoint_request();
+		return ! Plugin::is_oauth_endpoint_route( $this->route ? $this->route[0] : Plugin::requested_rest_route() );
+	}
+
+	/**
+	 * Resolves the credential when applies(): the site's URLs (Urls::pin()) and the request's
+	 * REST route are read once for the whole authentication, which compares them several times.
+	 */
+	private function resolve_if_applies(): void {
+		if ( ! isset( $GLOBALS['wp_rewrite'] ) ) {
+			return;
+		}
+		Urls::pin();
+		$this->route = array( Plugin::requested_rest_route() );
+		try {
+			if ( $this->applies() ) {
+				$this->resolve();
+			}
+		} finally {
+			$this->route = null;
+			Urls::unpin();
+		}
 	}
 
 	/**
@@ -486,7 +514,7 @@ final class Bearer_Authenticator {
 		}
 		try {
 			// A token for a resource below the REST root (RFC 8707) is valid on that resource only.
-			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY, Resources::expected_audience( $token, Plugin::requested_rest_route() ) );
+			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY, Resources::expected_audience( $token, $this->route ? $this->route[0] : Plugin::requested_rest_route() ) );
 		} catch ( \UnexpectedValueException $e ) {
 			throw self::invalid_token( 'invalid_claims', __( 'The access token is not valid.', 'wp-oauth' ) );
 		} catch ( \Throwable $e ) {

@@ -187,7 +187,7 @@ final class Resources {
 		}
 		$payload = json_decode( (string) base64_decode( strtr( $parts[1], '-_', '+/' ), true ), true );
 		$aud     = is_array( $payload ) && isset( $payload['aud'] ) && is_string( $payload['aud'] ) ? $payload['aud'] : '';
-		return '' !== $aud && self::is_below_rest_root( $aud ) ? $aud : $root;
+		return '' !== $aud && $aud !== $root && self::is_below_rest_root( $aud ) ? $aud : $root;
 	}
 
 	/**

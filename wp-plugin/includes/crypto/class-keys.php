@@ -116,11 +116,21 @@ final class Keys {
 	}
 
 	/**
-	 * The public JWKS JSON used to verify our tokens (and served at `jwks_uri`).
+	 * The public JWKS JSON used to verify our tokens (and served at `jwks_uri`). Read straight
+	 * from the loaded autoloaded options (what get_option() returns when no filter is on the
+	 * option: the value is a JSON string, stored unserialised), else through get_option().
 	 *
 	 * @return string `{"keys":[...]}`.
 	 */
 	public static function public_jwks(): string {
+		global $wp_filter;
+		if ( ! isset( $wp_filter[ 'pre_option_' . self::OPTION_JWKS ] ) && ! isset( $wp_filter['pre_option'] ) && ! isset( $wp_filter[ 'option_' . self::OPTION_JWKS ] ) ) {
+			$all  = wp_load_alloptions();
+			$jwks = $all[ self::OPTION_JWKS ] ?? null;
+			if ( is_string( $jwks ) && '' !== $jwks && '{' === $jwks[0] ) {
+				return $jwks;
+			}
+		}
 		$jwks = get_option( self::OPTION_JWKS, '' );
 		if ( ! is_string( $jwks ) || '' === $jwks ) {
 			self::ensure_key();
