@@ -210,4 +210,21 @@ final class UrlsTest extends PHPUnit\Framework\TestCase
         $this->assertStringContainsString('|https://site' . (\Wpoa\Urls::CACHE_MAX + 2) . '.example|', (string) array_key_last($cache), 'the newest stays');
         $this->assertStringNotContainsString('|https://site0.example|', implode("\n", array_keys($cache)), 'the oldest go');
     }
+
+    public function testPinHoldsTheValuesForOneAuthenticationOnly(): void
+    {
+        $site = rtrim(wpoa_site()['url'], '/');
+        \Wpoa\Urls::pin();
+        try {
+            \Wpoa\Urls::pin();
+            $GLOBALS['wp_rewrite']->set_permalink_structure('');
+            \Wpoa\Urls::unpin();
+            $this->assertSame($site . '/wp-json/', \Wpoa\Urls::audience(), 'held until the outermost unpin()');
+        } finally {
+            \Wpoa\Urls::unpin();
+        }
+        $this->assertSame($site . '/index.php?rest_route=/', \Wpoa\Urls::audience(), 'then the inputs count again');
+        \Wpoa\Urls::unpin();
+        $this->assertSame($site . '/index.php?rest_route=/', \Wpoa\Urls::audience(), 'an extra unpin() changes nothing');
+    }
 }
