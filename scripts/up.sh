@@ -24,11 +24,7 @@ if (( running == ${#SERVICES[@]} )); then
   if [ "$(cat "$RUN/port" 2>/dev/null)" != "$PORT" ]; then
     die "a stack is already running from $RUN on port $(cat "$RUN/port" 2>/dev/null); stop it (make down) or pick another WPOA_RUN"
   fi
-  if [ "$(redis_mode_running)" != "$OBJECT_CACHE" ]; then
-    log "the stack runs with WPOA_OBJECT_CACHE='$(redis_mode_running)', wanted '$OBJECT_CACHE': restarting"
-    bash "$REPO/scripts/down.sh"
-    running=0
-  elif [ "$(cat "$RUN/stack-mode" 2>/dev/null)" != "$stack_mode" ]; then
+  if [ "$(cat "$RUN/stack-mode" 2>/dev/null)" != "$stack_mode" ]; then
     log "the stack runs as '$(cat "$RUN/stack-mode" 2>/dev/null)', wanted '$stack_mode': restarting"
     bash "$REPO/scripts/down.sh"
     running=0

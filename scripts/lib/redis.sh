@@ -31,9 +31,6 @@ if [ "$OBJECT_CACHE" = redis ] || alive redis; then
   SERVICES+=(redis)
 fi
 
-# The mode the running stack was started in ('' or redis): up.sh restarts a stack whose mode changed.
-redis_mode_running() { cat "$RUN/object-cache" 2>/dev/null || true; }
-
 # redis_cli ARGS...: redis-cli on this stack's socket.
 redis_cli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 
@@ -64,7 +61,6 @@ redis_ready() { [ -S "$REDIS_SOCK" ] && [ "$(redis_cli ping 2>/dev/null)" = PONG
 # redis_start: in Redis mode, checks what it needs and starts redis-server. On failure it says
 # why (an "[wpoa] ERROR:" line) and returns 1, so up.sh can stop what it started and fail the run.
 redis_start() {
-  echo "$OBJECT_CACHE" > "$RUN/object-cache"
   [ "$OBJECT_CACHE" = redis ] || return 0
   local why=
   if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
