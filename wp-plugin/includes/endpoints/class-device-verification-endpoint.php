@@ -177,13 +177,9 @@ final class Device_Verification_Endpoint {
 			self::record_failure( $user_id, $ip );
 			return self::form( '', __( 'That code is not valid, or it has expired. Check the code shown on your device.', 'wp-oauth' ), 400 );
 		}
-		$client = Client_Repository::find( (string) $row->client_id );
-		if ( null === $client ) {
-			return self::message( 'error', __( 'The application that asked for this code is no longer registered.', 'wp-oauth' ), 400 );
-		}
-		$refusal = self::refusal( $user_id, $client, (string) $row->scope );
-		if ( null !== $refusal ) {
-			return $refusal;
+		$client = self::client_for( $row, $user_id );
+		if ( is_array( $client ) ) {
+			return $client;
 		}
 		return array(
 			'kind'      => 'consent',
@@ -218,13 +214,9 @@ final class Device_Verification_Endpoint {
 		if ( null === $row ) {
 			return self::message( 'error', __( 'This code has already been used or has expired. Start again on your device.', 'wp-oauth' ), 400 );
 		}
-		$client = Client_Repository::find( (string) $row->client_id );
-		if ( null === $client ) {
-			return self::message( 'error', __( 'The application that asked for this code is no longer registered.', 'wp-oauth' ), 400 );
-		}
-		$refusal = self::refusal( $user_id, $client, (string) $row->scope );
-		if ( null !== $refusal ) {
-			return $refusal;
+		$client = self::client_for( $row, $user_id );
+		if ( is_array( $client ) ) {
+			return $client;
 		}
 		$status = 'approve' === $decision ? 'approved' : 'denied';
 		if ( ! Device_Code_Repository::decide( (int) $row->id, $status, $user_id, self::auth_time() ) ) {
@@ -253,15 +245,21 @@ final class Device_Verification_Endpoint {
 	}
 
 	/**
-	 * Why this user may not approve for this client, as an error result, or null when they may.
+	 * The client of a pending device request, when this user may decide on it; otherwise the error
+	 * result that says why not (the client is gone, the user is not a member of this site, or
+	 * `wpoa_user_can_authorize` refuses).
 	 *
+	 * @param object $row     Pending device code row.
 	 * @param int    $user_id User.
-	 * @param Client $client  Client.
-	 * @param string $scope   Requested scope.
-	 * @return array|null
+	 * @return Client|array Client, or an error result.
 	 */
-	private static function refusal( int $user_id, Client $client, string $scope ): ?array {
-		$user = get_userdata( $user_id );
+	private static function client_for( object $row, int $user_id ): Client|array {
+		$client = Client_Repository::find( (string) $row->client_id );
+		if ( null === $client ) {
+			return self::message( 'error', __( 'The application that asked for this code is no longer registered.', 'wp-oauth' ), 400 );
+		}
+		$scope = (string) $row->scope;
+		$user  = get_userdata( $user_id );
 		if ( ! $user || ( is_multisite() && ! Network::user_belongs( (int) $user_id ) ) ) {
 			return self::message( 'error', __( 'You are not a member of this site.', 'wp-oauth' ), 403 );
 		}
@@ -269,7 +267,7 @@ final class Device_Verification_Endpoint {
 		if ( ! apply_filters( 'wpoa_user_can_authorize', true, $user, $client, $scope ) ) {
 			return self::message( 'error', __( 'You may not authorize applications on this site.', 'wp-oauth' ), 403 );
 		}
-		return null;
+		return $client;
 	}
 
 	/**
