@@ -25,15 +25,7 @@ final class UserLifecycleTest extends PHPUnit\Framework\TestCase
         $result = wp_update_user(['ID' => $userId, 'user_pass' => 'a-new-password-' . wp_generate_password(10, false)]);
         $this->assertSame($userId, $result);
 
-        foreach ([$a, $b] as $g) {
-            $row = Grant_Repository::find((int) $g->id);
-            $this->assertSame('revoked', $row->status);
-            $this->assertSame('password_changed', $row->revoked_reason);
-        }
-        $this->assertSame('active', Grant_Repository::find((int) $other->id)->status);
-        $cut = (int) get_user_meta($userId, 'wpoa_tokens_valid_after', true);
-        $this->assertGreaterThanOrEqual($before, $cut);
-        $this->assertLessThanOrEqual(time(), $cut);
+        $this->assertRevokedForPasswordChange([$a, $b], $other, $userId, $before);
     }
 
     public function testProfileUpdateWithoutPasswordChangeRevokesNothing(): void
@@ -59,6 +51,20 @@ final class UserLifecycleTest extends PHPUnit\Framework\TestCase
      * arguments, after the new hash is stored: ($password, $user_id, $old_user_data). The local
      * WordPress 6.1 does not fire it, so the test fires it exactly as core does.
      */
+    /** The user's grants are revoked as `password_changed`, another user's is not, and the cut-off is now. */
+    private function assertRevokedForPasswordChange(array $grants, object $other, int $userId, int $before): void
+    {
+        foreach ($grants as $g) {
+            $row = Grant_Repository::find((int) $g->id);
+            $this->assertSame('revoked', $row->status);
+            $this->assertSame('password_changed', $row->revoked_reason);
+        }
+        $this->assertSame('active', Grant_Repository::find((int) $other->id)->status);
+        $cut = (int) get_user_meta($userId, 'wpoa_tokens_valid_after', true);
+        $this->assertGreaterThanOrEqual($before, $cut);
+        $this->assertLessThanOrEqual(time(), $cut);
+    }
+
     private static function setPasswordAsNewerCoreDoes(int $userId, string $password, bool $withOldData = true): void
     {
         $old = get_userdata($userId); // core reads it before writing the new hash
@@ -95,15 +101,7 @@ final class UserLifecycleTest extends PHPUnit\Framework\TestCase
         $seen = self::revocationsDuring(fn () => self::setPasswordAsNewerCoreDoes($userId, 'set-directly-' . wp_generate_password(12, false)));
 
         $this->assertSame([[$userId, 'password_changed', 2]], $seen);
-        foreach ([$a, $b] as $g) {
-            $row = Grant_Repository::find((int) $g->id);
-            $this->assertSame('revoked', $row->status);
-            $this->assertSame('password_changed', $row->revoked_reason);
-        }
-        $this->assertSame('active', Grant_Repository::find((int) $other->id)->status);
-        $cut = (int) get_user_meta($userId, 'wpoa_tokens_valid_after', true);
-        $this->assertGreaterThanOrEqual($before, $cut);
-        $this->assertLessThanOrEqual(time(), $cut);
+        $this->assertRevokedForPasswordChange([$a, $b], $other, $userId, $before);
     }
 
     public function testSetPasswordActionWithTwoArgumentsRevokes(): void
