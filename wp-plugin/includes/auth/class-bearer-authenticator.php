@@ -398,7 +398,7 @@ final class Bearer_Authenticator {
 	 * The bearer token of this request, or null when it carries none.
 	 *
 	 * Sources, in order: the `Authorization` header wherever the web server put it
-	 * (Authorization_Header::from_server(): `HTTP_AUTHORIZATION`,
+	 * (Plugin::authorization_header(), as Authorization_Header::from_server(): `HTTP_AUTHORIZATION`,
 	 * `REDIRECT_HTTP_AUTHORIZATION`, `getallheaders()`); then `access_token` in the query string (RFC 6750 §2.3), refused unless the
 	 * `wpoa_allow_query_access_token` filter allows it. The `DPoP` scheme (RFC 9449 §7.1)
 	 * is read like `Bearer` and remembered for Dpop::check_resource_request(); the
@@ -412,7 +412,7 @@ final class Bearer_Authenticator {
 	 *                     when a token is sent by more than one method (RFC 6750 §2).
 	 */
 	public function read_credential(): ?string {
-		$header       = self::authorization_header();
+		$header       = Plugin::authorization_header();
 		$token        = null;
 		$this->scheme = 'bearer';
 		if ( null !== $header ) {
@@ -478,15 +478,6 @@ final class Bearer_Authenticator {
 			throw self::invalid_token( 'malformed', __( 'The access token is malformed.', 'wp-oauth' ) );
 		}
 		return wp_unslash( $token );
-	}
-
-	/**
-	 * The raw `Authorization` header, or null: Authorization_Header::from_server().
-	 *
-	 * @return string|null
-	 */
-	public static function authorization_header(): ?string {
-		return Authorization_Header::from_server();
 	}
 
 	/**
