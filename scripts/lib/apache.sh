@@ -160,9 +160,27 @@ apache_conf() {
 }
 
 # apache_prepare: what www-data needs before the start (mod_php runs PHP in the workers).
+# apache_grant_search PATH...: Apache's workers run as $APACHE_USER and must reach the site's files
+# (the document root, and the plugin it links to in the working tree). A checkout in a private
+# folder (mktemp -d makes it 0700) hides them: give others search permission (o+x, never read)
+# on each folder above PATH that lacks it, and say so.
+apache_grant_search() {
+  local d
+  for d in "$@"; do
+    d=$(readlink -f "$d")
+    while [ -n "$d" ] && [ "$d" != / ]; do
+      if [ -d "$d" ] && [ -z "$(find "$d" -maxdepth 0 -perm -o=x 2>/dev/null)" ]; then
+        chmod o+x "$d" && log "gave others search permission (o+x) on $d: Apache's workers ($APACHE_USER) must reach the site"
+      fi
+      d=$(dirname "$d")
+    done
+  done
+}
+
 apache_prepare() {
   local f
   mkdir -p "$RUN/apache/run" "$WP_DIR/wp-content/uploads"
+  apache_grant_search "$WP_DIR" "$REPO/wp-plugin"
   chown "$APACHE_USER:" "$RUN/apache/run"
   if [ "$WEB" = apache-modphp ]; then
     for f in php-error.log wp-debug.log; do
