@@ -82,7 +82,7 @@ final class UrlsTest extends PHPUnit\Framework\TestCase
     private static function cache(): array
     {
         $raw = get_option(\Wpoa\Urls::CACHE_OPTION, '');
-        return is_string($raw) && '' !== $raw ? (array) json_decode($raw, true) : [];
+        return is_string($raw) ? \Wpoa\Urls::decode_cache($raw) : [];
     }
 
     /** Replaces the entry of the current inputs by values that are wrong for every input. */
@@ -92,7 +92,7 @@ final class UrlsTest extends PHPUnit\Framework\TestCase
         self::assertIsString($fingerprint, 'core alone shapes the URLs here: the inputs are described');
         $cache = self::cache();
         $cache[$fingerprint] = ['issuer' => 'https://stale.example', 'audience' => 'https://stale.example/wp-json/', 'home_path' => '/stale/'];
-        update_option(\Wpoa\Urls::CACHE_OPTION, wp_json_encode($cache, JSON_UNESCAPED_SLASHES), true);
+        update_option(\Wpoa\Urls::CACHE_OPTION, \Wpoa\Urls::encode_cache($cache), true);
         \Wpoa\Urls::forget();
         return $fingerprint;
     }
@@ -191,11 +191,44 @@ final class UrlsTest extends PHPUnit\Framework\TestCase
     public function testUnreadableOrForeignEntriesAreIgnored(): void
     {
         $fingerprint = \Wpoa\Urls::fingerprint();
-        foreach (['not json', wp_json_encode([$fingerprint => ['issuer' => 'https://x.example']]), wp_json_encode([$fingerprint => ['issuer' => 1, 'audience' => [], 'home_path' => '/']])] as $raw) {
+        $stale = ['issuer' => 'https://x.example', 'audience' => 'https://x.example/wp-json/', 'home_path' => '/x/'];
+        $damaged = [
+            'not the format' => 'not a cache',
+            'the older JSON form' => wp_json_encode([$fingerprint => $stale], JSON_UNESCAPED_SLASHES),
+            'no header' => $fingerprint . "\x1f" . implode("\x1f", $stale) . "\n",
+            'a field missing' => \Wpoa\Urls::CACHE_HEADER . $fingerprint . "\x1fhttps://x.example\x1f/x/\n",
+            'a field too many' => \Wpoa\Urls::CACHE_HEADER . $fingerprint . "\x1f" . implode("\x1f", $stale) . "\x1fmore\n",
+            'the line cut off' => \Wpoa\Urls::CACHE_HEADER . $fingerprint . "\x1f" . implode("\x1f", $stale),
+            'another fingerprint that ends like it' => \Wpoa\Urls::CACHE_HEADER . 'x' . $fingerprint . "\x1f" . implode("\x1f", $stale) . "\n",
+        ];
+        foreach ($damaged as $what => $raw) {
             update_option(\Wpoa\Urls::CACHE_OPTION, $raw, true);
             \Wpoa\Urls::forget();
-            $this->assertFresh('a damaged cache is recomputed');
+            $this->assertFresh('a damaged cache is recomputed: ' . $what);
         }
+    }
+
+    public function testValuesThatCannotBeWrittenInTheFormatAreNotKept(): void
+    {
+        $entry = ['issuer' => 'https://a.example', 'audience' => 'https://a.example/wp-json/', 'home_path' => '/'];
+        $this->assertSame(['fp' => $entry], \Wpoa\Urls::decode_cache((string) \Wpoa\Urls::encode_cache(['fp' => $entry])));
+        $this->assertNull(\Wpoa\Urls::encode_cache(["f\np" => $entry]));
+        $this->assertNull(\Wpoa\Urls::encode_cache(['fp' => ['issuer' => "https://a.example\x1f"] + $entry]));
+    }
+
+    public function testOneAuthenticationReadsTheAutoloadedOptionsAsTheyWereWhenItBegan(): void
+    {
+        \Wpoa\Urls::pin();
+        try {
+            $before = \Wpoa\Urls::loaded_options();
+            update_option('wpoa_test_loaded_options', 'changed', true);
+            $this->assertArrayNotHasKey('wpoa_test_loaded_options', \Wpoa\Urls::loaded_options(), 'held while pinned');
+            $this->assertSame($before, \Wpoa\Urls::loaded_options());
+        } finally {
+            \Wpoa\Urls::unpin();
+        }
+        $this->assertSame('changed', \Wpoa\Urls::loaded_options()['wpoa_test_loaded_options'] ?? null, 'read afresh after unpin()');
+        delete_option('wpoa_test_loaded_options');
     }
 
     public function testTheCacheStaysSmall(): void

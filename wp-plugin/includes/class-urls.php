@@ -27,8 +27,15 @@ final class Urls {
 	 */
 	const STABLE_CALLBACKS = array( 'option_home' => '_config_wp_home' );
 
-	/** Autoloaded option: fingerprint => {issuer, audience, home_path}, across requests (docs/decisions/url-cache.md). */
+	/**
+	 * Autoloaded option: fingerprint => {issuer, audience, home_path}, across requests
+	 * (docs/decisions/url-cache.md), as text read without decoding it all: CACHE_HEADER, then
+	 * one line per entry, `fingerprint US issuer US audience US home_path LF` (US: 0x1F).
+	 */
 	const CACHE_OPTION = 'wpoa_url_cache';
+
+	/** First line of CACHE_OPTION; a value without it is not read (and is replaced on the next write). */
+	const CACHE_HEADER = "wpoa-urls/1\n";
 
 	/** Most fingerprints kept in CACHE_OPTION (the oldest goes first). */
 	const CACHE_MAX = 6;
@@ -46,6 +53,13 @@ final class Urls {
 	 * @var array<string, string>|null
 	 */
 	private static $pinned = null;
+
+	/**
+	 * The autoloaded options as the outermost pin() read them, or null.
+	 *
+	 * @var array<string, mixed>|null
+	 */
+	private static $pinned_options = null;
 
 	/**
 	 * How many pin() calls are open.
@@ -170,7 +184,7 @@ final class Urls {
 	 * @param string|null $name `issuer`, `audience`, `home_path`, or null for all three.
 	 * @return array<string, string>
 	 */
-	private static function entry( ?string $name ): array {
+	private static function entry( ?string $name, ?array &$all = null ): array {
 		$all         = null;
 		$fingerprint = self::fingerprint_from( $all );
 		$key         = $fingerprint ?? self::volatile_key();
@@ -188,10 +202,9 @@ final class Urls {
 			}
 			return self::$memo[ $key ];
 		}
-		$cache = self::read_cache( (array) $all );
-		$entry = $cache[ $fingerprint ] ?? null;
-		if ( ! is_array( $entry ) || ! isset( $entry['issuer'], $entry['audience'], $entry['home_path'] )
-			|| ! is_string( $entry['issuer'] ) || ! is_string( $entry['audience'] ) || ! is_string( $entry['home_path'] ) ) {
+		$raw   = $all[ self::CACHE_OPTION ] ?? '';
+		$entry = is_string( $raw ) ? self::cache_lookup( $raw, $fingerprint ) : null;
+		if ( null === $entry ) {
 			$entry = array(
 				'issuer'    => self::compute( 'issuer' ),
 				'audience'  => self::compute( 'audience' ),
@@ -199,53 +212,115 @@ final class Urls {
 			);
 			// Computing may have run filters that changed an input: keep the entry only when not.
 			if ( self::fingerprint() === $fingerprint ) {
-				self::write_cache( $cache, $fingerprint, $entry );
+				self::write_cache( is_string( $raw ) ? $raw : '', $fingerprint, $entry );
 			}
 		}
-		self::$memo[ $key ] = array(
-			'issuer'    => $entry['issuer'],
-			'audience'  => $entry['audience'],
-			'home_path' => $entry['home_path'],
-		);
-		return self::$memo[ $key ];
+		self::$memo[ $key ] = $entry;
+		return $entry;
 	}
 
 	/**
-	 * CACHE_OPTION as loaded with the autoloaded options; empty when missing or unreadable.
+	 * The entry of one fingerprint in CACHE_OPTION's text, or null when it has none (or the
+	 * text is not in CACHE_OPTION's format). Only that line is read.
 	 *
-	 * @param array<string, mixed> $all wp_load_alloptions().
-	 * @return array<string, mixed>
+	 * @param string $raw         CACHE_OPTION as loaded.
+	 * @param string $fingerprint fingerprint().
+	 * @return array{issuer: string, audience: string, home_path: string}|null
 	 */
-	private static function read_cache( array $all ): array {
-		$raw = $all[ self::CACHE_OPTION ] ?? null;
-		if ( ! is_string( $raw ) || '' === $raw ) {
+	private static function cache_lookup( string $raw, string $fingerprint ): ?array {
+		$needle = "\n" . $fingerprint . "\x1f";
+		$at     = strpos( $raw, $needle );
+		if ( false === $at || 0 !== strncmp( $raw, self::CACHE_HEADER, strlen( self::CACHE_HEADER ) ) ) {
+			return null;
+		}
+		$start = $at + strlen( $needle );
+		$end   = strpos( $raw, "\n", $start );
+		if ( false === $end ) {
+			return null;
+		}
+		$fields = explode( "\x1f", substr( $raw, $start, $end - $start ) );
+		if ( 3 !== count( $fields ) ) {
+			return null;
+		}
+		return array(
+			'issuer'    => $fields[0],
+			'audience'  => $fields[1],
+			'home_path' => $fields[2],
+		);
+	}
+
+	/**
+	 * Every entry of CACHE_OPTION's text, oldest first; empty when it is not in the format.
+	 * Lines that do not have four fields are left out.
+	 *
+	 * @param string $raw CACHE_OPTION as stored.
+	 * @return array<string, array{issuer: string, audience: string, home_path: string}> fingerprint => entry.
+	 */
+	public static function decode_cache( string $raw ): array {
+		if ( 0 !== strncmp( $raw, self::CACHE_HEADER, strlen( self::CACHE_HEADER ) ) ) {
 			return array();
 		}
-		$cache = json_decode( $raw, true );
-		return is_array( $cache ) ? $cache : array();
+		$entries = array();
+		foreach ( explode( "\n", substr( $raw, strlen( self::CACHE_HEADER ) ) ) as $line ) {
+			$fields = explode( "\x1f", $line );
+			if ( 4 === count( $fields ) ) {
+				$entries[ $fields[0] ] = array(
+					'issuer'    => $fields[1],
+					'audience'  => $fields[2],
+					'home_path' => $fields[3],
+				);
+			}
+		}
+		return $entries;
+	}
+
+	/**
+	 * CACHE_OPTION's text for some entries, or null when a value cannot be written in the
+	 * format (it holds a line feed or a unit separator: such an entry is simply not kept).
+	 *
+	 * @param array<string, array{issuer: string, audience: string, home_path: string}> $entries fingerprint => entry, oldest first.
+	 * @return string|null
+	 */
+	public static function encode_cache( array $entries ): ?string {
+		$text = self::CACHE_HEADER;
+		foreach ( $entries as $fingerprint => $entry ) {
+			$fields = array( (string) $fingerprint, (string) $entry['issuer'], (string) $entry['audience'], (string) $entry['home_path'] );
+			foreach ( $fields as $field ) {
+				if ( false !== strpbrk( $field, "\n\x1f" ) ) {
+					return null;
+				}
+			}
+			$text .= implode( "\x1f", $fields ) . "\n";
+		}
+		return $text;
 	}
 
 	/**
 	 * Adds an entry to CACHE_OPTION (autoloaded), dropping the oldest beyond CACHE_MAX. At most
 	 * once per request; a failed write changes nothing (the value is computed again next time).
 	 *
-	 * @param array<string, mixed>  $cache       The entries as read.
+	 * @param string                $raw         CACHE_OPTION as loaded.
 	 * @param string                $fingerprint The entry's fingerprint.
 	 * @param array<string, string> $entry       issuer, audience, home_path.
 	 */
-	private static function write_cache( array $cache, string $fingerprint, array $entry ): void {
+	private static function write_cache( string $raw, string $fingerprint, array $entry ): void {
 		global $wpdb;
 		if ( self::$wrote ) {
 			return;
 		}
 		self::$wrote = true;
+		$cache       = self::decode_cache( $raw );
 		unset( $cache[ $fingerprint ] );
 		$cache[ $fingerprint ] = $entry;
 		while ( count( $cache ) > self::CACHE_MAX ) {
 			array_shift( $cache );
 		}
+		$text = self::encode_cache( $cache );
+		if ( null === $text ) {
+			return;
+		}
 		$suppressed = $wpdb->suppress_errors();
-		update_option( self::CACHE_OPTION, (string) wp_json_encode( $cache, JSON_UNESCAPED_SLASHES ), true );
+		update_option( self::CACHE_OPTION, $text, true );
 		$wpdb->suppress_errors( $suppressed );
 	}
 
@@ -257,9 +332,22 @@ final class Urls {
 	 */
 	public static function pin(): void {
 		if ( 0 === self::$pins++ ) {
-			self::$pinned = null;
-			self::$pinned = self::entry( null );
+			$all                  = null;
+			self::$pinned         = null;
+			self::$pinned_options = null;
+			self::$pinned         = self::entry( null, $all );
+			self::$pinned_options = $all;
 		}
+	}
+
+	/**
+	 * The autoloaded options (wp_load_alloptions()); while pinned, as pin() read them, so that
+	 * one authentication reads them once (the signing keys, the recent-revocation list).
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function loaded_options(): array {
+		return self::$pinned_options ?? wp_load_alloptions();
 	}
 
 	/**
@@ -267,7 +355,8 @@ final class Urls {
 	 */
 	public static function unpin(): void {
 		if ( self::$pins > 0 && 0 === --self::$pins ) {
-			self::$pinned = null;
+			self::$pinned         = null;
+			self::$pinned_options = null;
 		}
 	}
 
@@ -278,8 +367,9 @@ final class Urls {
 	public static function forget(): void {
 		self::$memo   = array();
 		self::$wrote  = false;
-		self::$pinned = null;
-		self::$pins   = 0;
+		self::$pinned         = null;
+		self::$pinned_options = null;
+		self::$pins           = 0;
 	}
 
 	/**

@@ -125,7 +125,7 @@ final class Keys {
 	public static function public_jwks(): string {
 		global $wp_filter;
 		if ( ! isset( $wp_filter[ 'pre_option_' . self::OPTION_JWKS ] ) && ! isset( $wp_filter['pre_option'] ) && ! isset( $wp_filter[ 'option_' . self::OPTION_JWKS ] ) ) {
-			$all  = wp_load_alloptions();
+			$all  = Urls::loaded_options();
 			$jwks = $all[ self::OPTION_JWKS ] ?? null;
 			if ( is_string( $jwks ) && '' !== $jwks && '{' === $jwks[0] ) {
 				return $jwks;

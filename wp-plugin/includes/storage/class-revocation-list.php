@@ -75,7 +75,7 @@ final class Revocation_List {
 	public static function lookup( int $grant_id, string $jti, int $iat, int $exp ): ?bool {
 		// Straight from the autoloaded options (what get_option() would return for them, without
 		// its per-call filters); get_option() only when the list is not among them.
-		$all  = wp_load_alloptions();
+		$all  = Urls::loaded_options();
 		$list = isset( $all[ self::OPTION ] ) ? $all[ self::OPTION ] : get_option( self::OPTION, false );
 		if ( false === $list ) {
 			// Missing (a site that ran an older version, or a failed write deleted it): create
