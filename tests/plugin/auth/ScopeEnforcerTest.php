@@ -73,6 +73,34 @@ final class ScopeEnforcerTest extends PHPUnit\Framework\TestCase
         $this->assertSame($expected, current_user_can($cap));
     }
 
+    public function testTheSetWithoutItsTextsAllowsWhatTheFullSetAllows(): void
+    {
+        // What bearer requests read (no translations) against what the consent screen shows.
+        $strip = static fn(array $defs) => array_map(static fn(array $d) => [$d['capabilities'], $d['routes'] ?? null], $defs);
+        $this->assertSame($strip(\Wpoa\Scopes::all()), $strip(\Wpoa\Scopes::allowances()));
+        $this->assertSame(['read', 'write', 'full'], \Wpoa\Scopes::supported());
+    }
+
+    public function testAScopeAddedByAPluginNarrowsAsItsDefinitionSays(): void
+    {
+        $add = static function (array $scopes): array {
+            $scopes['media'] = ['label' => 'Media', 'description' => 'Upload files.', 'capabilities' => ['read', 'upload_files'], 'routes' => 'write'];
+            return $scopes;
+        };
+        add_filter('wpoa_scopes', $add);
+        try {
+            $this->assertSame(['read', 'upload_files'], \Wpoa\Scopes::capabilities('media'));
+            $this->assertSame(\Wpoa\Scopes::all(), \Wpoa\Scopes::allowances(), 'a filtered set is read whole');
+            $this->actAs('author', 'media');
+            $this->assertTrue(current_user_can('upload_files'));
+            $this->assertFalse(current_user_can('edit_posts'), 'what the added scope does not list stays refused');
+            $this->assertSame(\Wpoa\Route_Policy::LEVELS['write'], \Wpoa\Route_Policy::token_level('media'));
+        } finally {
+            remove_filter('wpoa_scopes', $add);
+        }
+        $this->assertSame([], \Wpoa\Scopes::capabilities('media'), 'gone with its filter');
+    }
+
     public function testMetaCapabilitiesNarrowToo(): void
     {
         $author = wpoa_user('author');

@@ -380,7 +380,7 @@ final class Route_Policy {
 	 * @return int A value of LEVELS, or 0.
 	 */
 	public static function token_level( string $scope ): int {
-		$defs  = Scopes::all();
+		$defs  = Scopes::allowances();
 		$level = 0;
 		foreach ( Scopes::parse( $scope ) as $token ) {
 			$routes = isset( $defs[ $token ]['routes'] ) ? (string) $defs[ $token ]['routes'] : '';

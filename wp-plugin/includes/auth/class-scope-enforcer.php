@@ -272,13 +272,13 @@ final class Scope_Enforcer {
 	}
 
 	/**
-	 * The first scope (in Scopes::all() order) that allows every given capability.
+	 * The first scope (in Scopes::allowances() order) that allows every given capability.
 	 *
 	 * @param string[] $caps Primitive capabilities.
 	 * @return string Scope token, or '' when none does.
 	 */
 	public function scope_for( array $caps ): string {
-		foreach ( Scopes::all() as $name => $def ) {
+		foreach ( Scopes::allowances() as $name => $def ) {
 			if ( null === $def['capabilities'] || array() === array_diff( $caps, (array) $def['capabilities'] ) ) {
 				return (string) $name;
 			}

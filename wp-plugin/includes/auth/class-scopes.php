@@ -39,6 +39,34 @@ final class Scopes {
 	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes?:string}>
 	 */
 	public static function all(): array {
+		/**
+		 * Filters the scope set. Add scopes with a label, a plain-words description,
+		 * the primitive capabilities they allow (null = all of the user's) and the
+		 * route level they open (`routes`: `read`, `write` or `full`; none when absent).
+		 *
+		 * @param array $scopes Scope definitions keyed by scope token.
+		 */
+		return (array) apply_filters( 'wpoa_scopes', self::built_in( true ) );
+	}
+
+	/**
+	 * The scope set as far as what each scope allows goes (`capabilities`, `routes`): all(), or
+	 * when no `wpoa_scopes` callback shapes the set, the built-in definitions without their
+	 * translated texts (every bearer request reads this; translating the labels is not free).
+	 *
+	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes?:string}>
+	 */
+	public static function allowances(): array {
+		return has_filter( 'wpoa_scopes' ) ? self::all() : self::built_in( false );
+	}
+
+	/**
+	 * The built-in scopes.
+	 *
+	 * @param bool $texts Whether to translate the labels and descriptions ('' when not).
+	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes:string}>
+	 */
+	private static function built_in( bool $texts ): array {
 		$read  = array( 'read', 'read_private_posts', 'read_private_pages', 'level_0' );
 		$write = array_merge(
 			$read,
@@ -53,32 +81,25 @@ final class Scopes {
 		);
 		$scopes = array(
 			'read'  => array(
-				'label'        => __( 'Read', 'wp-oauth' ),
-				'description'  => __( 'See your profile and the content you can see on this site, including drafts and private posts. It cannot change anything.', 'wp-oauth' ),
+				'label'        => $texts ? __( 'Read', 'wp-oauth' ) : '',
+				'description'  => $texts ? __( 'See your profile and the content you can see on this site, including drafts and private posts. It cannot change anything.', 'wp-oauth' ) : '',
 				'capabilities' => $read,
 				'routes'       => 'read',
 			),
 			'write' => array(
-				'label'        => __( 'Write', 'wp-oauth' ),
-				'description'  => __( 'Create, edit, publish and delete posts, pages, media, comments, categories and tags, as far as your account allows. It cannot change your account, password or email, your authorized applications, users, settings, plugins or themes.', 'wp-oauth' ),
+				'label'        => $texts ? __( 'Write', 'wp-oauth' ) : '',
+				'description'  => $texts ? __( 'Create, edit, publish and delete posts, pages, media, comments, categories and tags, as far as your account allows. It cannot change your account, password or email, your authorized applications, users, settings, plugins or themes.', 'wp-oauth' ) : '',
 				'capabilities' => $write,
 				'routes'       => 'write',
 			),
 			'full'  => array(
-				'label'        => __( 'Full access', 'wp-oauth' ),
-				'description'  => __( 'Do everything your account can do on this site: change your profile, email and password, manage your authorized applications and, if you are an administrator, users, settings, plugins and themes. It never creates Application Passwords.', 'wp-oauth' ),
+				'label'        => $texts ? __( 'Full access', 'wp-oauth' ) : '',
+				'description'  => $texts ? __( 'Do everything your account can do on this site: change your profile, email and password, manage your authorized applications and, if you are an administrator, users, settings, plugins and themes. It never creates Application Passwords.', 'wp-oauth' ) : '',
 				'capabilities' => null,
 				'routes'       => 'full',
 			),
 		);
-		/**
-		 * Filters the scope set. Add scopes with a label, a plain-words description,
-		 * the primitive capabilities they allow (null = all of the user's) and the
-		 * route level they open (`routes`: `read`, `write` or `full`; none when absent).
-		 *
-		 * @param array $scopes Scope definitions keyed by scope token.
-		 */
-		return (array) apply_filters( 'wpoa_scopes', $scopes );
+		return $scopes;
 	}
 
 	/**
@@ -87,7 +108,7 @@ final class Scopes {
 	 * @return string[]
 	 */
 	public static function supported(): array {
-		return array_keys( self::all() );
+		return array_keys( self::allowances() );
 	}
 
 	/**
@@ -143,7 +164,7 @@ final class Scopes {
 	 * @return string[]|null
 	 */
 	public static function capabilities( string $scope ): ?array {
-		$all  = self::all();
+		$all  = self::allowances();
 		$caps = array();
 		foreach ( self::parse( $scope ) as $token ) {
 			if ( ! isset( $all[ $token ] ) ) {
