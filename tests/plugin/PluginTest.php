@@ -149,8 +149,8 @@ final class PluginTest extends PHPUnit\Framework\TestCase
         foreach (\Wpoa\Plugin::HOOKS as $h) {
             $rows[$h[0] . ' ' . $h[2]] = $h[3];
         }
-        $this->assertSame(\Wpoa\Bearer_Authenticator::USER_PRIORITY, $rows['determine_current_user determine_current_user']);
-        $this->assertSame(\Wpoa\Bearer_Authenticator::ERRORS_PRIORITY, $rows['rest_authentication_errors rest_authentication_errors']);
+        $this->assertSame(\Wpoa\Bearer_Authenticator::USER_PRIORITY, $rows['determine_current_user bearer_determine_current_user']);
+        $this->assertSame(\Wpoa\Bearer_Authenticator::ERRORS_PRIORITY, $rows['rest_authentication_errors bearer_rest_authentication_errors']);
         foreach (\Wpoa\Plugin::HOOKS as $h) {
             $this->assertTrue(method_exists($h[1], $h[2]), "$h[1]::$h[2]");
         }

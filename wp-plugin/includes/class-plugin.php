@@ -37,7 +37,9 @@ defined( 'ABSPATH' ) || exit;
  *
  * Guards (cheap checks, no class loaded), evaluated when the hook fires for rows registered at
  * boot in the CLI, and at registration otherwise. A row of this class's own static methods
- * without a guard is registered as that method itself.
+ * without a guard is registered as that method itself; so are the two `bearer` rows, whose
+ * methods check the guard themselves (they run on every bearer-authenticated REST request, where
+ * the `run_<i>` / `guarded_<i>` indirection is a measurable part of the authentication's cost).
  * - `bearer`:     the request carries an `Authorization` header naming Bearer or DPoP, or `access_token`;
  * - `basic`:      the request carries HTTP Basic credentials (`PHP_AUTH_USER`, which core fills
  *                 from the `Authorization` header before plugins load);
@@ -84,8 +86,8 @@ final class Plugin {
 	 */
 	const HOOKS = array(
 		// Resource server: bearer authentication (the scope checks are hooked once it succeeds).
-		array( 'determine_current_user', Bearer_Authenticator::class, 'determine_current_user', 30, 1, 'bearer', 'request' ),
-		array( 'rest_authentication_errors', Bearer_Authenticator::class, 'rest_authentication_errors', 80, 1, 'bearer', 'request' ),
+		array( 'determine_current_user', self::class, 'bearer_determine_current_user', 30, 1, 'bearer', 'request', true ),
+		array( 'rest_authentication_errors', self::class, 'bearer_rest_authentication_errors', 80, 1, 'bearer', 'request', true ),
 		array( 'rest_pre_dispatch', Bearer_Authenticator::class, 'rest_pre_dispatch', 0, 3, 'loaded', 'component' ),
 		array( 'rest_post_dispatch', self::class, 'rest_post_dispatch', 10, 3, null, 'rest', true ),
 		array( 'nocache_headers', Bearer_Authenticator::class, 'nocache_headers', 10, 1, 'loaded', 'component' ),
@@ -292,7 +294,7 @@ final class Plugin {
 	 * @param bool  $guarded Whether its guard (if any) is checked when the hook fires.
 	 */
 	private static function add_row( int $i, array $hook, bool $guarded ): void {
-		if ( $guarded && null !== $hook[5] ) {
+		if ( $guarded && null !== $hook[5] && 'bearer' !== $hook[5] ) {
 			$callback = array( self::class, 'guarded_' . $i );
 		} elseif ( ! empty( $hook[7] ) && self::class === $hook[1] ) {
 			$callback = array( self::class, $hook[2] );
@@ -362,6 +364,34 @@ final class Plugin {
 	}
 
 	/**
+	 * `determine_current_user` (priority 30): Bearer_Authenticator::determine_current_user() when
+	 * the request carries a bearer credential (the `bearer` guard), else the input untouched.
+	 *
+	 * @param int|false $user_id User found by earlier callbacks.
+	 * @return int|false
+	 */
+	public static function bearer_determine_current_user( $user_id ) {
+		if ( ! isset( self::$components[ Bearer_Authenticator::class ] ) && ! self::request_has_bearer_credential() ) {
+			return $user_id;
+		}
+		return self::component( Bearer_Authenticator::class )->determine_current_user( $user_id );
+	}
+
+	/**
+	 * `rest_authentication_errors` (priority 80): Bearer_Authenticator::rest_authentication_errors()
+	 * when the request carries a bearer credential (the `bearer` guard), else the input untouched.
+	 *
+	 * @param \WP_Error|true|null $result Result of earlier callbacks.
+	 * @return \WP_Error|true|null
+	 */
+	public static function bearer_rest_authentication_errors( $result ) {
+		if ( ! isset( self::$components[ Bearer_Authenticator::class ] ) && ! self::request_has_bearer_credential() ) {
+			return $result;
+		}
+		return self::component( Bearer_Authenticator::class )->rest_authentication_errors( $result );
+	}
+
+	/**
 	 * Whether the request carries what bearer authentication reads: an `Authorization` header
 	 * that names the Bearer or DPoP (RFC 9449 §7.1) scheme (alone or in a list), or an
 	 * `access_token` query parameter.
@@ -393,7 +423,7 @@ final class Plugin {
 	public static function authorization_header(): ?string {
 		foreach ( array( 'HTTP_AUTHORIZATION', 'REDIRECT_HTTP_AUTHORIZATION' ) as $key ) {
 			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
-				return wp_unslash( $_SERVER[ $key ] );
+				return stripslashes( $_SERVER[ $key ] ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- wp_unslash() of a string; a credential, parsed by its reader.
 			}
 		}
 		$headers = null;
@@ -454,18 +484,32 @@ final class Plugin {
 	}
 
 	/**
+	 * The path of the HTTP request's URI (`REQUEST_URI` unslashed, without query), or '' when
+	 * there is none.
+	 *
+	 * @return string
+	 */
+	public static function request_path(): string {
+		if ( ! isset( $_SERVER['REQUEST_URI'] ) || ! is_string( $_SERVER['REQUEST_URI'] ) ) {
+			return '';
+		}
+		// stripslashes() is what wp_unslash() does to a string.
+		return (string) wp_parse_url( stripslashes( $_SERVER['REQUEST_URI'] ), PHP_URL_PATH ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+	}
+
+	/**
 	 * The REST route the HTTP request addresses (`rest_route` parameter, or the path after the
 	 * REST prefix), or null when it addresses none.
 	 *
+	 * @param string|null $path The request's path when the caller has it (request_path()).
 	 * @return string|null
 	 */
-	public static function requested_rest_route(): ?string {
+	public static function requested_rest_route( ?string $path = null ): ?string {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only.
 		if ( isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ) {
 			return (string) wp_unslash( $_GET['rest_route'] ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
 		}
-		$uri    = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
-		$path   = (string) wp_parse_url( $uri, PHP_URL_PATH );
+		$path   = $path ?? self::request_path();
 		$prefix = '/' . trim( rest_get_url_prefix(), '/' ) . '/';
 		$at     = strpos( $path . '/', $prefix );
 		if ( false === $at ) {

@@ -179,8 +179,35 @@ final class ResourcesTest extends PHPUnit\Framework\TestCase
         // Default: any of this site's resources (what revocation and introspection use).
         $this->assertSame($mcp, \Wpoa\Token_Issuer::verify_access_token($token)['aud']);
         // Named audience: the REST root is not this token's.
-        $this->expectException(\WpOAuth\Exception::class);
+        $this->expectException(\UnexpectedValueException::class);
+        $this->expectExceptionCode(\WpOAuth\TokenException::INVALID_AUDIENCE);
         \Wpoa\Token_Issuer::verify_access_token($token, \Wpoa\Keys::LEEWAY, self::site() . '/wp-json/');
+    }
+
+    public function testTheAudienceClaimIsComparedExactlyAfterVerification(): void
+    {
+        $root = self::site() . '/wp-json/';
+        $mcp = self::site() . self::MCP;
+        $route = substr(self::MCP, strlen('/wp-json'));
+        $this->assertTrue(\Wpoa\Resources::audience_allows_route($root, '/wp/v2/posts'));
+        $this->assertTrue(\Wpoa\Resources::audience_allows_route($root, null));
+        $this->assertTrue(\Wpoa\Resources::audience_allows_route($mcp, $route . '/sessions'));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route($mcp, '/wp/v2/posts'));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route($mcp, null), 'a resource token needs the route');
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route($root . 'x/../', '/x'), 'dot segments are not a resource');
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(self::site(), '/wp/v2/posts'), 'the issuer is not the API');
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(rtrim($root, '/'), '/wp/v2/posts'), 'exact, not up to a slash');
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(null, '/wp/v2/posts'));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(1, '/wp/v2/posts'));
+        // RFC 7519 §4.1.3: an array passes when one member does.
+        $this->assertTrue(\Wpoa\Resources::audience_allows_route(['https://other.example/', $root], '/wp/v2/posts'));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(['https://other.example/'], '/wp/v2/posts'));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route([], '/wp/v2/posts'));
+        $this->assertTrue(\Wpoa\Resources::is_site_audience($mcp));
+        $this->assertTrue(\Wpoa\Resources::is_site_audience([$root]));
+        $this->assertFalse(\Wpoa\Resources::is_site_audience('https://other.example/wp-json/'));
+        $this->assertTrue(\Wpoa\Resources::audience_is([$mcp, $root], $root));
+        $this->assertFalse(\Wpoa\Resources::audience_is($mcp, $root));
     }
 
     public function testATokenForTheRestRootWorksOnTheMcpServerToo(): void

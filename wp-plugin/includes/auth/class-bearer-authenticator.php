@@ -287,13 +287,23 @@ final class Bearer_Authenticator {
 	 * @return bool
 	 */
 	public function applies(): bool {
+		return $this->applies_to( Plugin::request_path() );
+	}
+
+	/**
+	 * applies(), for the request's path (Plugin::request_path()) read by the caller.
+	 *
+	 * @param string $path The request's path.
+	 * @return bool
+	 */
+	private function applies_to( string $path ): bool {
 		if ( ! isset( $GLOBALS['wp_rewrite'] ) ) {
 			return false;
 		}
-		if ( ! self::is_rest_request() ) {
+		if ( ! self::is_rest_request( $path ) ) {
 			return false;
 		}
-		return ! Plugin::is_oauth_endpoint_route( $this->route ? $this->route[0] : Plugin::requested_rest_route() );
+		return ! Plugin::is_oauth_endpoint_route( $this->route ? $this->route[0] : Plugin::requested_rest_route( $path ) );
 	}
 
 	/**
@@ -305,9 +315,10 @@ final class Bearer_Authenticator {
 			return;
 		}
 		Urls::pin();
-		$this->route = array( Plugin::requested_rest_route() );
+		$path        = Plugin::request_path();
+		$this->route = array( Plugin::requested_rest_route( $path ) );
 		try {
-			if ( $this->applies() ) {
+			if ( $this->applies_to( $path ) ) {
 				$this->resolve();
 			}
 		} finally {
@@ -321,9 +332,10 @@ final class Bearer_Authenticator {
 	 * query, or a path below the REST prefix (also with `index.php/` permalinks).
 	 * Works before parse_request, when core has not yet defined REST_REQUEST.
 	 *
+	 * @param string|null $path The request's path when the caller has it (Plugin::request_path()).
 	 * @return bool
 	 */
-	public static function is_rest_request(): bool {
+	public static function is_rest_request( ?string $path = null ): bool {
 		if ( defined( 'REST_REQUEST' ) && REST_REQUEST ) {
 			return true;
 		}
@@ -331,8 +343,7 @@ final class Bearer_Authenticator {
 		if ( isset( $_GET['rest_route'] ) && is_string( $_GET['rest_route'] ) ) {
 			return true;
 		}
-		$uri  = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : '';
-		$path = (string) wp_parse_url( $uri, PHP_URL_PATH );
+		$path = $path ?? Plugin::request_path();
 		$home = Urls::home_path();
 		$rest = rest_get_url_prefix() . '/';
 		foreach ( array( $home . $rest, $home . 'index.php/' . $rest ) as $prefix ) {
@@ -417,7 +428,9 @@ final class Bearer_Authenticator {
 		$this->scheme = 'bearer';
 		if ( null !== $header ) {
 			$header = trim( $header, " \t" );
-			if ( 1 !== preg_match( '/^(Bearer|DPoP)(?:[ \t]|$)/i', $header, $scheme ) ) {
+			// The scheme is the first word, compared case-insensitively (RFC 9110 §11.1).
+			$name = strtolower( substr( $header, 0, strcspn( $header, " \t" ) ) );
+			if ( 'bearer' !== $name && 'dpop' !== $name ) {
 				// Another scheme (Basic for Application Passwords) is not ours, unless a
 				// bearer or DPoP credential hides in a list ("Basic x, Bearer y").
 				if ( 1 === preg_match( '/,[ \t]*(Bearer|DPoP)(?:[ \t]|$)/i', $header ) ) {
@@ -425,18 +438,13 @@ final class Bearer_Authenticator {
 				}
 				return $this->query_token( null );
 			}
-			$this->scheme = strtolower( $scheme[1] );
-			$token        = trim( substr( $header, strlen( $scheme[1] ) ), " \t" );
+			$this->scheme = $name;
+			$token        = trim( substr( $header, strlen( $name ) ), " \t" );
 			if ( '' === $token ) {
 				throw self::invalid_token( 'empty', __( 'The Authorization header carries no access token.', 'wp-oauth' ) );
 			}
 			if ( strlen( $token ) > self::MAX_TOKEN_LENGTH ) {
 				throw self::invalid_token( 'too_long', __( 'The access token is too long.', 'wp-oauth' ) );
-			}
-			// Two headers joined by a server ("Bearer a, Bearer b") or any other list:
-			// a token (RFC 6750 §2.1 b64token) never contains white space or commas.
-			if ( 1 === preg_match( '/[\s,]/', $token ) ) {
-				throw self::invalid_token( 'multiple', __( 'The request carries more than one Authorization credential.', 'wp-oauth' ) );
 			}
 		}
 		return $this->query_token( $token );
@@ -505,10 +513,20 @@ final class Bearer_Authenticator {
 		}
 		try {
 			// A token for a resource below the REST root (RFC 8707) is valid on that resource only.
-			$claims = Token_Issuer::verify_access_token( $token, Keys::LEEWAY, Resources::expected_audience( $token, $this->route ? $this->route[0] : Plugin::requested_rest_route() ) );
+			$claims = Token_Issuer::verify_access_token_for_route( $token, Keys::LEEWAY, $this->route ? $this->route[0] : Plugin::requested_rest_route() );
 		} catch ( \UnexpectedValueException $e ) {
+			if ( Token_Issuer::INVALID_AUDIENCE === $e->getCode() ) {
+				throw self::invalid_token( 'invalid_audience', self::decode_description( $e ) );
+			}
 			throw self::invalid_token( 'invalid_claims', __( 'The access token is not valid.', 'wp-oauth' ) );
 		} catch ( \Throwable $e ) {
+			// Two headers joined by a server ("Bearer a, Bearer b") or any other list: a token
+			// (RFC 6750 §2.1 b64token, a compact JWS here) never contains white space or commas,
+			// so the extension refused it as malformed; say what it was. Only a refused token is
+			// scanned for them.
+			if ( 1 === preg_match( '/[\s,]/', $token ) ) {
+				throw self::invalid_token( 'multiple', __( 'The request carries more than one Authorization credential.', 'wp-oauth' ) );
+			}
 			// \WpOAuth\TokenException for a bad token; anything else (a key problem, a
 			// panic turned \Error) must not become a 500 nor a success either.
 			throw self::invalid_token( self::decode_reason( $e ), self::decode_description( $e ) );

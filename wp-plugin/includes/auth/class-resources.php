@@ -152,42 +152,62 @@ final class Resources {
 	}
 
 	/**
-	 * The audience a bearer token must carry on the current REST request: Urls::audience(),
-	 * or — when the token names a resource below the REST root and the request addresses that
-	 * resource or a URL below it — that resource. The token's claim is only read here to pick
-	 * the expected value; the extension then verifies the signature and that `aud` equals it.
+	 * Whether a verified token's `aud` lets it be used on a REST request (RFC 9068 §4, RFC 8707):
+	 * it is Urls::audience() (the REST API root, valid on every route), or a resource below the
+	 * REST root that the request addresses or is below, by whole path segments. An array `aud`
+	 * (RFC 7519 §4.1.3) passes when one of its members does.
 	 *
-	 * @param string      $token The compact JWS as received.
-	 * @param string|null $route The REST route of the request (Plugin::requested_rest_route()).
-	 * @return string
+	 * @param mixed       $aud   The token's `aud` claim, as verified.
+	 * @param string|null $route The REST route of the request (Plugin::requested_rest_route()), or null.
+	 * @return bool
 	 */
-	public static function expected_audience( string $token, ?string $route ): string {
-		$root = Urls::audience();
-		$aud  = self::issued_audience( $token );
-		if ( null === $route || $aud === $root ) {
-			return $root;
+	public static function audience_allows_route( $aud, ?string $route ): bool {
+		if ( is_array( $aud ) ) {
+			foreach ( $aud as $one ) {
+				if ( self::audience_allows_route( $one, $route ) ) {
+					return true;
+				}
+			}
+			return false;
 		}
-		return self::url_within( self::route_url( $route ), $aud ) ? $aud : $root;
+		if ( ! is_string( $aud ) ) {
+			return false;
+		}
+		if ( $aud === Urls::audience() ) {
+			return true;
+		}
+		return null !== $route && self::is_below_rest_root( $aud ) && self::url_within( self::route_url( $route ), $aud );
 	}
 
 	/**
-	 * The audience a token of this site may carry, whatever the request: its (unverified) `aud`
-	 * when that is a resource below the REST root, else Urls::audience(). For the revocation and
-	 * introspection endpoints, which accept tokens for any of this site's resources; the
-	 * extension then verifies the signature and that `aud` equals the returned value.
+	 * Whether a verified token's `aud` is one of this site's resources (the REST API root or a
+	 * resource below it): what revocation (RFC 7009) and introspection (RFC 7662) accept, since
+	 * they serve tokens for any of the site's resources. Arrays as audience_allows_route().
 	 *
-	 * @param string $token The compact JWS as received.
-	 * @return string
+	 * @param mixed $aud The token's `aud` claim, as verified.
+	 * @return bool
 	 */
-	public static function issued_audience( string $token ): string {
-		$root  = Urls::audience();
-		$parts = explode( '.', $token );
-		if ( 3 !== count( $parts ) || strlen( $parts[1] ) > 8192 ) {
-			return $root;
+	public static function is_site_audience( $aud ): bool {
+		if ( is_array( $aud ) ) {
+			foreach ( $aud as $one ) {
+				if ( self::is_site_audience( $one ) ) {
+					return true;
+				}
+			}
+			return false;
 		}
-		$payload = json_decode( (string) base64_decode( strtr( $parts[1], '-_', '+/' ), true ), true );
-		$aud     = is_array( $payload ) && isset( $payload['aud'] ) && is_string( $payload['aud'] ) ? $payload['aud'] : '';
-		return '' !== $aud && $aud !== $root && self::is_below_rest_root( $aud ) ? $aud : $root;
+		return is_string( $aud ) && ( $aud === Urls::audience() || self::is_below_rest_root( $aud ) );
+	}
+
+	/**
+	 * Whether a verified token's `aud` is `$audience`, or an array holding it (RFC 7519 §4.1.3).
+	 *
+	 * @param mixed  $aud      The token's `aud` claim, as verified.
+	 * @param string $audience The audience asked for.
+	 * @return bool
+	 */
+	public static function audience_is( $aud, string $audience ): bool {
+		return is_array( $aud ) ? in_array( $audience, $aud, true ) : $aud === $audience;
 	}
 
 	/**

@@ -17,6 +17,9 @@ final class Token_Issuer {
 	/** Longest access token accepted for verification, in bytes (the extension refuses longer ones before decoding). */
 	const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
+	/** Exception code of an `aud` that is not as asked: the extension's TokenException::INVALID_AUDIENCE. */
+	const INVALID_AUDIENCE = 115;
+
 	/**
 	 * Access token lifetime in seconds (filter `wpoa_access_token_lifetime`, default 3600).
 	 *
@@ -91,42 +94,81 @@ final class Token_Issuer {
 	/**
 	 * Verifies one of this site's access tokens as every consumer must (bearer
 	 * authentication, revocation, introspection): signature against the public JWKS
-	 * (current and still-published retired keys), `iss`, `aud`, `typ: at+jwt` (RFC 9068
-	 * §4), `exp`/`nbf` with `$leeway` seconds, and the shape of the claims this issuer
-	 * puts in every token (`sub` and `grant_id` positive integers as strings, `jti` of at
-	 * most 64 bytes, `client_id`, integer `iat`, string `scope`). Does not look at the
-	 * grant, the deny-list or the user: callers do what their RFC asks.
+	 * (current and still-published retired keys), `iss`, `typ: at+jwt` (RFC 9068 §4),
+	 * `exp`/`nbf` with `$leeway` seconds and the required claims in the extension; then the
+	 * shape of the claims this issuer puts in every token (`sub` and `grant_id` positive
+	 * integers as strings, `jti` of at most 64 bytes, `client_id`, integer `iat`, string
+	 * `scope`) and `aud` (RFC 9068 §4, RFC 8707): equal to `$audience`, or with '' any of this
+	 * site's resources (Resources::is_site_audience()). Does not look at the grant, the
+	 * deny-list or the user: callers do what their RFC asks.
 	 *
 	 * @param string $token    Compact JWS as received (at most MAX_ACCESS_TOKEN_LENGTH bytes).
 	 * @param int    $leeway   Clock leeway in seconds.
 	 * @param string $audience The `aud` the token must carry (equal, or contained in its array);
-	 *                         '' for any resource of this site (Resources::issued_audience():
-	 *                         the REST API root, or the resource below it the token names).
+	 *                         '' for any resource of this site.
 	 * @return array<string,mixed> The claims.
 	 * @throws \WpOAuth\Exception          From the extension when the token does not verify
 	 *                                      (\WpOAuth\TokenException with its stable code).
-	 * @throws \UnexpectedValueException    When it verifies but its claims are not ours in shape.
+	 * @throws \UnexpectedValueException    When it verifies but its claims are not ours in shape
+	 *                                      (code 0), or `aud` is not as asked (code 115, the
+	 *                                      extension's INVALID_AUDIENCE).
 	 */
 	public static function verify_access_token( string $token, int $leeway = Keys::LEEWAY, string $audience = '' ): array {
+		$claims = self::verified_claims( $token, $leeway );
+		$ok     = '' === $audience ? Resources::is_site_audience( $claims['aud'] ?? null ) : Resources::audience_is( $claims['aud'] ?? null, $audience );
+		if ( ! $ok ) {
+			throw new \UnexpectedValueException( 'invalid_audience', self::INVALID_AUDIENCE );
+		}
+		return $claims;
+	}
+
+	/**
+	 * verify_access_token() for a REST request: `aud` must be the REST API root, or a resource
+	 * below it (RFC 8707) that contains the request's route (Resources::audience_allows_route()).
+	 * The audience is compared with the verified claim, so the token is decoded once.
+	 *
+	 * @param string      $token  Compact JWS as received.
+	 * @param int         $leeway Clock leeway in seconds.
+	 * @param string|null $route  The request's REST route (Plugin::requested_rest_route()), or null.
+	 * @return array<string,mixed> The claims.
+	 * @throws \WpOAuth\Exception          As verify_access_token().
+	 * @throws \UnexpectedValueException    As verify_access_token().
+	 */
+	public static function verify_access_token_for_route( string $token, int $leeway, ?string $route ): array {
+		$claims = self::verified_claims( $token, $leeway );
+		if ( ! Resources::audience_allows_route( $claims['aud'] ?? null, $route ) ) {
+			throw new \UnexpectedValueException( 'invalid_audience', self::INVALID_AUDIENCE );
+		}
+		return $claims;
+	}
+
+	/**
+	 * The extension's verification of everything but `aud`, and the claims' shape.
+	 *
+	 * @param string $token  Compact JWS as received.
+	 * @param int    $leeway Clock leeway in seconds.
+	 * @return array<string,mixed> The claims (`aud` not yet checked).
+	 * @throws \WpOAuth\Exception          From the extension.
+	 * @throws \UnexpectedValueException    Claims not of this issuer's shape (code 0).
+	 */
+	private static function verified_claims( string $token, int $leeway ): array {
 		$claims = Crypto::jwt_decode(
 			$token,
 			Keys::public_jwks(),
 			array(
 				'iss'        => Urls::issuer(),
-				'aud'        => '' !== $audience ? $audience : Resources::issued_audience( $token ),
 				'typ'        => 'at+jwt',
 				'leeway'     => $leeway,
-				'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id' ),
+				'required'   => array( 'exp', 'iat', 'sub', 'jti', 'client_id', 'grant_id', 'aud' ),
 				'max_length' => self::MAX_ACCESS_TOKEN_LENGTH,
 			)
 		);
-		$id       = '/^[1-9][0-9]{0,19}$/D';
 		$sub      = $claims['sub'] ?? null;
 		$grant_id = $claims['grant_id'] ?? null;
 		$jti      = $claims['jti'] ?? null;
 		$client   = $claims['client_id'] ?? null;
-		if ( ! is_string( $sub ) || ! preg_match( $id, $sub )
-			|| ! ( is_string( $grant_id ) || is_int( $grant_id ) ) || ! preg_match( $id, (string) $grant_id )
+		if ( ! is_string( $sub ) || ! self::is_id( $sub )
+			|| ! ( is_string( $grant_id ) || is_int( $grant_id ) ) || ! self::is_id( (string) $grant_id )
 			|| ! is_string( $jti ) || '' === $jti || strlen( $jti ) > 64
 			|| ! is_string( $client ) || '' === $client
 			|| ! is_int( $claims['iat'] ?? null )
@@ -134,6 +176,17 @@ final class Token_Issuer {
 			throw new \UnexpectedValueException( 'invalid_claims' );
 		}
 		return $claims;
+	}
+
+	/**
+	 * Whether a claim is a database id as this issuer writes it: a positive integer in decimal,
+	 * no sign, no leading zero, at most 20 digits (`/^[1-9][0-9]{0,19}$/`).
+	 *
+	 * @param string $value The claim.
+	 * @return bool
+	 */
+	private static function is_id( string $value ): bool {
+		return '' !== $value && strlen( $value ) <= 20 && '0' !== $value[0] && ctype_digit( $value );
 	}
 
 	/**
