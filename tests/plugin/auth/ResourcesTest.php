@@ -210,6 +210,39 @@ final class ResourcesTest extends PHPUnit\Framework\TestCase
         $this->assertFalse(\Wpoa\Resources::audience_is($mcp, $root));
     }
 
+    /**
+     * RFC 7519 §4.1.3: `aud` is a string or an array of strings. A JSON object (which the
+     * extension hands over as an associative array) or an array nested in the array names no
+     * audience, even when the site's REST root is among its values.
+     */
+    public function testAnAudienceThatIsNotAStringOrAListOfStringsIsRefused(): void
+    {
+        $root = self::site() . '/wp-json/';
+        $mcp = self::site() . self::MCP;
+        foreach (['an object' => ['resource' => $root], 'a nested array' => [[$root]], 'a list after a key' => [1 => $root]] as $what => $aud) {
+            $this->assertFalse(\Wpoa\Resources::audience_allows_route($aud, '/wp/v2/posts'), $what);
+            $this->assertFalse(\Wpoa\Resources::is_site_audience($aud), $what);
+            $this->assertFalse(\Wpoa\Resources::audience_is($aud, $root), $what);
+        }
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route(['resource' => $mcp], substr(self::MCP, strlen('/wp-json'))));
+        $this->assertFalse(\Wpoa\Resources::audience_allows_route([1, $root], '/wp/v2/posts'), 'every member a string');
+
+        // Through bearer authentication, revocation and introspection: a token signed with the
+        // site's key whose aud is an object holding the REST root.
+        $shape = static function (array $claims) use ($root): array {
+            $claims['aud'] = ['resource' => $root]; // A JSON object once signed.
+            return $claims;
+        };
+        add_filter('wpoa_access_token_claims', $shape);
+        try {
+            $token = $this->mint($root);
+        } finally {
+            remove_filter('wpoa_access_token_claims', $shape);
+        }
+        $this->assertSame(0, $this->userFor($token, '/wp-json/wp/v2/users/me'));
+        $this->assertNull(\Wpoa\Revocation_Controller::verify_access_token($token));
+    }
+
     public function testATokenForTheRestRootWorksOnTheMcpServerToo(): void
     {
         $token = $this->mint(self::site() . '/wp-json/');

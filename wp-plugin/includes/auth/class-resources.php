@@ -155,7 +155,8 @@ final class Resources {
 	 * Whether a verified token's `aud` lets it be used on a REST request (RFC 9068 §4, RFC 8707):
 	 * it is Urls::audience() (the REST API root, valid on every route), or a resource below the
 	 * REST root that the request addresses or is below, by whole path segments. An array `aud`
-	 * (RFC 7519 §4.1.3) passes when one of its members does.
+	 * (RFC 7519 §4.1.3) passes when it is a list of strings and one of its members does; any
+	 * other shape (a JSON object, a nested array, a number) names no audience.
 	 *
 	 * @param mixed       $aud   The token's `aud` claim, as verified.
 	 * @param string|null $route The REST route of the request (Plugin::requested_rest_route()), or null.
@@ -163,6 +164,9 @@ final class Resources {
 	 */
 	public static function audience_allows_route( $aud, ?string $route ): bool {
 		if ( is_array( $aud ) ) {
+			if ( ! self::is_audience_list( $aud ) ) {
+				return false;
+			}
 			foreach ( $aud as $one ) {
 				if ( self::audience_allows_route( $one, $route ) ) {
 					return true;
@@ -189,6 +193,9 @@ final class Resources {
 	 */
 	public static function is_site_audience( $aud ): bool {
 		if ( is_array( $aud ) ) {
+			if ( ! self::is_audience_list( $aud ) ) {
+				return false;
+			}
 			foreach ( $aud as $one ) {
 				if ( self::is_site_audience( $one ) ) {
 					return true;
@@ -207,7 +214,27 @@ final class Resources {
 	 * @return bool
 	 */
 	public static function audience_is( $aud, string $audience ): bool {
-		return is_array( $aud ) ? in_array( $audience, $aud, true ) : $aud === $audience;
+		return is_array( $aud ) ? self::is_audience_list( $aud ) && in_array( $audience, $aud, true ) : $aud === $audience;
+	}
+
+	/**
+	 * Whether an array `aud` has the shape RFC 7519 §4.1.3 gives it: a JSON array of strings
+	 * (a list in PHP). The extension hands JSON objects over as associative arrays, which are
+	 * not audiences whatever their values.
+	 *
+	 * @param array<mixed> $aud The token's `aud` claim, an array.
+	 * @return bool
+	 */
+	private static function is_audience_list( array $aud ): bool {
+		if ( ! array_is_list( $aud ) ) {
+			return false;
+		}
+		foreach ( $aud as $one ) {
+			if ( ! is_string( $one ) ) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
