@@ -57,8 +57,44 @@ final class Scopes {
 	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes?:string}>
 	 */
 	public static function allowances(): array {
-		return has_filter( 'wpoa_scopes' ) ? self::all() : self::built_in( false );
+		return has_filter( 'wpoa_scopes' ) ? self::all() : self::BUILT_IN;
 	}
+
+	/** Primitive capabilities of the built-in `read` scope. */
+	const READ_CAPABILITIES = array( 'read', 'read_private_posts', 'read_private_pages', 'level_0' );
+
+	/** Primitive capabilities of the built-in `write` scope (READ_CAPABILITIES and these). */
+	const WRITE_CAPABILITIES = array(
+		'read', 'read_private_posts', 'read_private_pages', 'level_0',
+		'edit_posts', 'edit_others_posts', 'edit_published_posts', 'edit_private_posts',
+		'publish_posts', 'delete_posts', 'delete_others_posts', 'delete_published_posts', 'delete_private_posts',
+		'edit_pages', 'edit_others_pages', 'edit_published_pages', 'edit_private_pages',
+		'publish_pages', 'delete_pages', 'delete_others_pages', 'delete_published_pages', 'delete_private_pages',
+		'upload_files', 'manage_categories', 'moderate_comments', 'unfiltered_html',
+		'level_1', 'level_2', 'level_3', 'level_4', 'level_5', 'level_6', 'level_7',
+	);
+
+	/** The built-in scopes without their texts: what allowances() returns when no filter shapes the set. */
+	const BUILT_IN = array(
+		'read'  => array(
+			'label'        => '',
+			'description'  => '',
+			'capabilities' => self::READ_CAPABILITIES,
+			'routes'       => 'read',
+		),
+		'write' => array(
+			'label'        => '',
+			'description'  => '',
+			'capabilities' => self::WRITE_CAPABILITIES,
+			'routes'       => 'write',
+		),
+		'full'  => array(
+			'label'        => '',
+			'description'  => '',
+			'capabilities' => null,
+			'routes'       => 'full',
+		),
+	);
 
 	/**
 	 * The built-in scopes.
@@ -67,38 +103,15 @@ final class Scopes {
 	 * @return array<string, array{label:string, description:string, capabilities:?string[], routes:string}>
 	 */
 	private static function built_in( bool $texts ): array {
-		$read  = array( 'read', 'read_private_posts', 'read_private_pages', 'level_0' );
-		$write = array_merge(
-			$read,
-			array(
-				'edit_posts', 'edit_others_posts', 'edit_published_posts', 'edit_private_posts',
-				'publish_posts', 'delete_posts', 'delete_others_posts', 'delete_published_posts', 'delete_private_posts',
-				'edit_pages', 'edit_others_pages', 'edit_published_pages', 'edit_private_pages',
-				'publish_pages', 'delete_pages', 'delete_others_pages', 'delete_published_pages', 'delete_private_pages',
-				'upload_files', 'manage_categories', 'moderate_comments', 'unfiltered_html',
-				'level_1', 'level_2', 'level_3', 'level_4', 'level_5', 'level_6', 'level_7',
-			)
-		);
-		$scopes = array(
-			'read'  => array(
-				'label'        => $texts ? __( 'Read', 'wp-oauth' ) : '',
-				'description'  => $texts ? __( 'See your profile and the content you can see on this site, including drafts and private posts. It cannot change anything.', 'wp-oauth' ) : '',
-				'capabilities' => $read,
-				'routes'       => 'read',
-			),
-			'write' => array(
-				'label'        => $texts ? __( 'Write', 'wp-oauth' ) : '',
-				'description'  => $texts ? __( 'Create, edit, publish and delete posts, pages, media, comments, categories and tags, as far as your account allows. It cannot change your account, password or email, your authorized applications, users, settings, plugins or themes.', 'wp-oauth' ) : '',
-				'capabilities' => $write,
-				'routes'       => 'write',
-			),
-			'full'  => array(
-				'label'        => $texts ? __( 'Full access', 'wp-oauth' ) : '',
-				'description'  => $texts ? __( 'Do everything your account can do on this site: change your profile, email and password, manage your authorized applications and, if you are an administrator, users, settings, plugins and themes. It never creates Application Passwords.', 'wp-oauth' ) : '',
-				'capabilities' => null,
-				'routes'       => 'full',
-			),
-		);
+		$scopes = self::BUILT_IN;
+		if ( $texts ) {
+			$scopes['read']['label']        = __( 'Read', 'wp-oauth' );
+			$scopes['read']['description']  = __( 'See your profile and the content you can see on this site, including drafts and private posts. It cannot change anything.', 'wp-oauth' );
+			$scopes['write']['label']       = __( 'Write', 'wp-oauth' );
+			$scopes['write']['description'] = __( 'Create, edit, publish and delete posts, pages, media, comments, categories and tags, as far as your account allows. It cannot change your account, password or email, your authorized applications, users, settings, plugins or themes.', 'wp-oauth' );
+			$scopes['full']['label']        = __( 'Full access', 'wp-oauth' );
+			$scopes['full']['description']  = __( 'Do everything your account can do on this site: change your profile, email and password, manage your authorized applications and, if you are an administrator, users, settings, plugins and themes. It never creates Application Passwords.', 'wp-oauth' );
+		}
 		return $scopes;
 	}
 
