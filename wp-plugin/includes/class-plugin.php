@@ -415,8 +415,9 @@ final class Plugin {
 	 *
 	 * Sources, in order: `$_SERVER['HTTP_AUTHORIZATION']`, `$_SERVER['REDIRECT_HTTP_AUTHORIZATION']`
 	 * (both unslashed: wp_magic_quotes() slashes `$_SERVER`), then the raw request headers from
-	 * `getallheaders()` or `apache_request_headers()`, matched case-insensitively. An empty value
-	 * counts as absent.
+	 * `getallheaders()` or `apache_request_headers()`, matched case-insensitively, where they can
+	 * hold more than `$_SERVER` (Apache's mod_php; not php-fpm or php-cgi). An empty value counts
+	 * as absent.
 	 *
 	 * @return string|null The raw header value (unparsed; it may hold several credentials).
 	 */
@@ -425,6 +426,11 @@ final class Plugin {
 			if ( isset( $_SERVER[ $key ] ) && is_string( $_SERVER[ $key ] ) && '' !== $_SERVER[ $key ] ) {
 				return stripslashes( $_SERVER[ $key ] ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- wp_unslash() of a string; a credential, parsed by its reader.
 			}
+		}
+		// php-fpm and php-cgi build the raw headers from the same FastCGI parameters as `$_SERVER`
+		// (the `HTTP_*` ones): they hold no Authorization header that `$_SERVER` lacks.
+		if ( 'fpm-fcgi' === PHP_SAPI || 'cgi-fcgi' === PHP_SAPI ) {
+			return null;
 		}
 		$headers = null;
 		if ( function_exists( 'getallheaders' ) ) {
