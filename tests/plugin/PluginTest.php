@@ -143,6 +143,18 @@ final class PluginTest extends PHPUnit\Framework\TestCase
         $this->assertStringContainsString('href="https://github.com/wp-oauth/wp-oauth/blob/main/docs/host-guide.md#prebuilt-artifacts-one-per-php-minor"', $report['html']);
     }
 
+    public function testTheRowsByWhenListEveryRowOfTheHookTableOnceInTableOrder(): void
+    {
+        $expected = [];
+        foreach (\Wpoa\Plugin::HOOKS as $i => $h) {
+            $expected[$h[6]][] = $i;
+        }
+        $actual = \Wpoa\Plugin::ROWS_BY_WHEN;
+        ksort($expected);
+        ksort($actual);
+        $this->assertSame($expected, $actual, 'Plugin::ROWS_BY_WHEN must be: ' . var_export($expected, true));
+    }
+
     public function testTheHookTableUsesTheAuthenticatorsPriorities(): void
     {
         $rows = [];

@@ -147,6 +147,26 @@ final class Plugin {
 	);
 
 	/**
+	 * The rows of HOOKS by `when` (indices into HOOKS, in table order), so that a request walks only
+	 * the groups that can concern it: walking the whole table on every request was most of what the
+	 * plugin costs a request it has nothing to do with. PluginTest checks that it matches HOOKS.
+	 *
+	 * @var array<string, int[]>
+	 */
+	const ROWS_BY_WHEN = array(
+		'request'    => array( 0, 1, 8, 9, 21 ),
+		'component'  => array( 2, 4 ),
+		'rest'       => array( 3, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 19 ),
+		'login'      => array( 18, 20 ),
+		'admin'      => array( 22, 23, 24, 25, 26, 27, 28, 38, 41 ),
+		'always'     => array( 29, 30, 31, 32, 33 ),
+		'manage'     => array( 34, 35, 42, 43 ),
+		'cron'       => array( 36 ),
+		'activation' => array( 37 ),
+		'multisite'  => array( 39, 40 ),
+	);
+
+	/**
 	 * Component instances of this request, by class name.
 	 *
 	 * @var array<string, object>
@@ -197,46 +217,38 @@ final class Plugin {
 		$cron  = defined( 'DOING_CRON' ) && DOING_CRON;
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- routing only, as wp-login.php reads it.
 		$login = isset( $_REQUEST['action'] ) && is_string( $_REQUEST['action'] ) ? 'login_form_' . $_REQUEST['action'] : '';
+		$rows  = self::ROWS_BY_WHEN['always'];
 		$pass  = array();
-		foreach ( self::HOOKS as $i => $hook ) {
-			switch ( $hook[6] ) {
-				case 'always':
-					break;
-				case 'request':
-					$pass[ $hook[5] ] = $pass[ $hook[5] ] ?? self::guard_allows( $hook[5], $hook[1], array() );
-					if ( ! $pass[ $hook[5] ] ) {
-						continue 2;
-					}
-					break;
-				case 'login':
-					if ( $hook[0] !== $login ) {
-						continue 2;
-					}
-					break;
-				case 'admin':
-					if ( ! $admin ) {
-						continue 2;
-					}
-					break;
-				case 'manage':
-					if ( ! $admin && ! $cron ) {
-						continue 2;
-					}
-					break;
-				case 'multisite':
-					if ( ! is_multisite() ) {
-						continue 2;
-					}
-					break;
-				case 'cron':
-					if ( ! $cron ) {
-						continue 2;
-					}
-					break;
-				default:
-					continue 2;
+		foreach ( self::ROWS_BY_WHEN['request'] as $i ) {
+			$guard          = (string) self::HOOKS[ $i ][5];
+			$pass[ $guard ] = $pass[ $guard ] ?? self::guard_allows( $guard, self::HOOKS[ $i ][1], array() );
+			if ( $pass[ $guard ] ) {
+				$rows[] = $i;
 			}
-			self::add_row( $i, $hook, false );
+		}
+		if ( '' !== $login ) {
+			foreach ( self::ROWS_BY_WHEN['login'] as $i ) {
+				if ( self::HOOKS[ $i ][0] === $login ) {
+					$rows[] = $i;
+				}
+			}
+		}
+		if ( $admin ) {
+			$rows = array_merge( $rows, self::ROWS_BY_WHEN['admin'] );
+		}
+		if ( $admin || $cron ) {
+			$rows = array_merge( $rows, self::ROWS_BY_WHEN['manage'] );
+		}
+		if ( $cron ) {
+			$rows = array_merge( $rows, self::ROWS_BY_WHEN['cron'] );
+		}
+		if ( is_multisite() ) {
+			$rows = array_merge( $rows, self::ROWS_BY_WHEN['multisite'] );
+		}
+		// In table order, as the hooks of one priority run in the order they were added.
+		sort( $rows );
+		foreach ( $rows as $i ) {
+			self::add_row( $i, self::HOOKS[ $i ], false );
 		}
 		add_action( 'rest_api_init', array( self::class, 'register_rest_hooks' ), 0 );
 	}
@@ -252,17 +264,22 @@ final class Plugin {
 		$route  = self::dispatched_rest_route();
 		$manage = null !== $route && ( 0 === strpos( $route . '/', '/wp/v2/plugins/' ) || 0 === strpos( $route, '/wp-site-health/' ) )
 			&& ! is_admin() && ! ( defined( 'DOING_CRON' ) && DOING_CRON );
-		foreach ( self::HOOKS as $i => $hook ) {
+		$rows = $manage ? array_merge( self::ROWS_BY_WHEN['rest'], self::ROWS_BY_WHEN['manage'] ) : self::ROWS_BY_WHEN['rest'];
+		if ( $manage ) {
+			sort( $rows );
+		}
+		$wants = array();
+		foreach ( $rows as $i ) {
+			$hook = self::HOOKS[ $i ];
 			if ( 'rest' === $hook[6] ) {
 				if ( 'routes' === $hook[5] || 'site_health' === $hook[5] ) {
-					if ( ! self::wants_routes( $route, 'site_health' === $hook[5] ? '/site-health/' : '' ) ) {
+					$wants[ $hook[5] ] = $wants[ $hook[5] ] ?? self::wants_routes( $route, 'site_health' === $hook[5] ? '/site-health/' : '' );
+					if ( ! $wants[ $hook[5] ] ) {
 						continue;
 					}
 				} elseif ( null !== $hook[5] && ! self::guard_allows( $hook[5], $hook[1], array() ) ) {
 					continue;
 				}
-			} elseif ( 'manage' !== $hook[6] || ! $manage ) {
-				continue;
 			}
 			self::add_row( $i, $hook, false );
 		}
@@ -279,9 +296,9 @@ final class Plugin {
 		if ( ! self::$lazy ) {
 			return;
 		}
-		foreach ( self::HOOKS as $i => $hook ) {
-			if ( $when === $hook[6] && ( null === $class || $class === $hook[1] ) ) {
-				self::add_row( $i, $hook, false );
+		foreach ( self::ROWS_BY_WHEN[ $when ] ?? array() as $i ) {
+			if ( null === $class || $class === self::HOOKS[ $i ][1] ) {
+				self::add_row( $i, self::HOOKS[ $i ], false );
 			}
 		}
 	}
