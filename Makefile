@@ -39,7 +39,7 @@ dist:
 	@bash scripts/dist.sh
 
 bench:
-	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; else echo "scripts/bench.sh does not exist yet"; exit 1; fi
+	@bash scripts/bench.sh
 
 soak:
 	@bash scripts/soak.sh
