@@ -163,24 +163,12 @@ final class Resources {
 	 * @return bool
 	 */
 	public static function audience_allows_route( $aud, ?string $route ): bool {
-		if ( is_array( $aud ) ) {
-			if ( ! self::is_audience_list( $aud ) ) {
-				return false;
+		foreach ( self::audiences( $aud ) as $one ) {
+			if ( $one === Urls::audience() || ( null !== $route && self::is_below_rest_root( $one ) && self::url_within( self::route_url( $route ), $one ) ) ) {
+				return true;
 			}
-			foreach ( $aud as $one ) {
-				if ( self::audience_allows_route( $one, $route ) ) {
-					return true;
-				}
-			}
-			return false;
 		}
-		if ( ! is_string( $aud ) ) {
-			return false;
-		}
-		if ( $aud === Urls::audience() ) {
-			return true;
-		}
-		return null !== $route && self::is_below_rest_root( $aud ) && self::url_within( self::route_url( $route ), $aud );
+		return false;
 	}
 
 	/**
@@ -192,18 +180,12 @@ final class Resources {
 	 * @return bool
 	 */
 	public static function is_site_audience( $aud ): bool {
-		if ( is_array( $aud ) ) {
-			if ( ! self::is_audience_list( $aud ) ) {
-				return false;
+		foreach ( self::audiences( $aud ) as $one ) {
+			if ( $one === Urls::audience() || self::is_below_rest_root( $one ) ) {
+				return true;
 			}
-			foreach ( $aud as $one ) {
-				if ( self::is_site_audience( $one ) ) {
-					return true;
-				}
-			}
-			return false;
 		}
-		return is_string( $aud ) && ( $aud === Urls::audience() || self::is_below_rest_root( $aud ) );
+		return false;
 	}
 
 	/**
@@ -214,27 +196,30 @@ final class Resources {
 	 * @return bool
 	 */
 	public static function audience_is( $aud, string $audience ): bool {
-		return is_array( $aud ) ? self::is_audience_list( $aud ) && in_array( $audience, $aud, true ) : $aud === $audience;
+		return in_array( $audience, self::audiences( $aud ), true );
 	}
 
 	/**
-	 * Whether an array `aud` has the shape RFC 7519 §4.1.3 gives it: a JSON array of strings
-	 * (a list in PHP). The extension hands JSON objects over as associative arrays, which are
-	 * not audiences whatever their values.
+	 * The audiences an `aud` claim names, in the shapes RFC 7519 §4.1.3 gives it: a string, or a
+	 * JSON array of strings (a list in PHP). Anything else names none: the extension hands JSON
+	 * objects over as associative arrays, which are not audiences whatever their values.
 	 *
-	 * @param array<mixed> $aud The token's `aud` claim, an array.
-	 * @return bool
+	 * @param mixed $aud The token's `aud` claim, as verified.
+	 * @return string[]
 	 */
-	private static function is_audience_list( array $aud ): bool {
-		if ( ! array_is_list( $aud ) ) {
-			return false;
+	private static function audiences( $aud ): array {
+		if ( is_string( $aud ) ) {
+			return array( $aud );
+		}
+		if ( ! is_array( $aud ) || ! array_is_list( $aud ) ) {
+			return array();
 		}
 		foreach ( $aud as $one ) {
 			if ( ! is_string( $one ) ) {
-				return false;
+				return array();
 			}
 		}
-		return true;
+		return $aud;
 	}
 
 	/**
