@@ -388,7 +388,7 @@ final class Plugin {
 	 * @return int|false
 	 */
 	public static function bearer_determine_current_user( $user_id ) {
-		if ( ! isset( self::$components[ Bearer_Authenticator::class ] ) && ! self::request_has_bearer_credential() ) {
+		if ( ! self::guard_allows( 'bearer', Bearer_Authenticator::class, array() ) ) {
 			return $user_id;
 		}
 		return self::component( Bearer_Authenticator::class )->determine_current_user( $user_id );
@@ -402,7 +402,7 @@ final class Plugin {
 	 * @return \WP_Error|true|null
 	 */
 	public static function bearer_rest_authentication_errors( $result ) {
-		if ( ! isset( self::$components[ Bearer_Authenticator::class ] ) && ! self::request_has_bearer_credential() ) {
+		if ( ! self::guard_allows( 'bearer', Bearer_Authenticator::class, array() ) ) {
 			return $result;
 		}
 		return self::component( Bearer_Authenticator::class )->rest_authentication_errors( $result );

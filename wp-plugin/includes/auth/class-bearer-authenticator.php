@@ -303,7 +303,17 @@ final class Bearer_Authenticator {
 		if ( ! self::is_rest_request( $path ) ) {
 			return false;
 		}
-		return ! Plugin::is_oauth_endpoint_route( $this->route ? $this->route[0] : Plugin::requested_rest_route( $path ) );
+		return ! Plugin::is_oauth_endpoint_route( $this->route( $path ) );
+	}
+
+	/**
+	 * The request's REST route: as read once for the running authentication, else read now.
+	 *
+	 * @param string|null $path The request's path when the caller has it (Plugin::request_path()).
+	 * @return string|null
+	 */
+	private function route( ?string $path = null ): ?string {
+		return null !== $this->route ? $this->route[0] : Plugin::requested_rest_route( $path );
 	}
 
 	/**
@@ -513,7 +523,7 @@ final class Bearer_Authenticator {
 		}
 		try {
 			// A token for a resource below the REST root (RFC 8707) is valid on that resource only.
-			$claims = Token_Issuer::verify_access_token_for_route( $token, Keys::LEEWAY, $this->route ? $this->route[0] : Plugin::requested_rest_route() );
+			$claims = Token_Issuer::verify_access_token_for_route( $token, Keys::LEEWAY, $this->route() );
 		} catch ( \UnexpectedValueException $e ) {
 			if ( Token_Issuer::INVALID_AUDIENCE === $e->getCode() ) {
 				throw self::invalid_token( 'invalid_audience', self::decode_description( $e ) );
