@@ -48,7 +48,7 @@ final class Urls {
 	private static $memo = array();
 
 	/**
-	 * Values held fixed by pin(), or null; with the nesting depth.
+	 * Values held fixed by pin(), or null.
 	 *
 	 * @var array<string, string>|null
 	 */
@@ -181,7 +181,8 @@ final class Urls {
 	 * The memoised values of the current inputs: all three when they have a fingerprint (or
 	 * `$name` is null), else at least `$name`.
 	 *
-	 * @param string|null $name `issuer`, `audience`, `home_path`, or null for all three.
+	 * @param string|null               $name `issuer`, `audience`, `home_path`, or null for all three.
+	 * @param array<string, mixed>|null $all  Set to the autoloaded options fingerprint() read (null when it did not).
 	 * @return array<string, string>
 	 */
 	private static function entry( ?string $name, ?array &$all = null ): array {
@@ -365,8 +366,8 @@ final class Urls {
 	 * their inputs). For tests and processes that serve several requests.
 	 */
 	public static function forget(): void {
-		self::$memo   = array();
-		self::$wrote  = false;
+		self::$memo           = array();
+		self::$wrote          = false;
 		self::$pinned         = null;
 		self::$pinned_options = null;
 		self::$pins           = 0;
