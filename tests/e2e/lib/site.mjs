@@ -139,6 +139,10 @@ export async function loginAs(page, role = 'admin', base = site.url) {
   const user = site.users[role];
   if (!user) throw new Error(`unknown role ${role}`);
   await page.goto(url('/wp-login.php', base));
+  // wp-login.php focuses a field from a timer 200 ms after it loads, and may empty the password
+  // field then: fill the form once that has run, or a fast fill is wiped and an empty password
+  // is submitted. A WordPress without that timer simply goes on after the wait.
+  await page.waitForFunction(() => ['user_login', 'user_pass'].includes(document.activeElement?.id), null, { timeout: 2000 }).catch(() => {});
   await page.fill('#user_login', user.login);
   await page.fill('#user_pass', user.password);
   try {
